@@ -1,0 +1,101 @@
+"""One computation, two engines: the local and Ray engines give identical results."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import polars as pl
+import pytest
+
+from auditray.completeness import ACCOUNT_ACTIVITY
+from auditray.contract.money import MONEY_SUM_DTYPE, cents_to_money
+from auditray.engine import BatchComputation, resolve_engine, run
+
+
+def ledger_lines(n_journals: int = 5_000, seed: int = 7) -> pl.DataFrame:
+    """Balanced two-to-four-line journals, plus a few deliberately unbalanced ones."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, 5, n_journals)
+    journal = np.repeat(np.arange(n_journals), sizes)
+    cents = rng.integers(1, 10_000_000, journal.size)
+    # Make each journal balance: its last line takes minus the sum of the others.
+    ends = np.cumsum(sizes) - 1
+    starts = ends - sizes + 1
+    for s, e in zip(starts, ends):
+        cents[e] = -cents[s:e].sum()
+    cents[ends[:7]] += 1  # seven journals off by one cent
+    return pl.DataFrame(
+        {
+            "entity_id": np.where(journal % 3 == 0, "US01", "DE01"),
+            "journal_id": [f"J{j:06d}" for j in journal],
+            "gl_account_number": rng.choice(["1000", "1200", "2000", "4000", "5000", "6100"], journal.size),
+            "cents": cents,
+        }
+    ).with_columns(amount=cents_to_money(pl.col("cents"))).drop("cents")
+
+
+def unbalanced_journals(lines: pl.DataFrame) -> pl.DataFrame:
+    return (
+        lines.group_by("entity_id", "journal_id")
+        .agg(total=pl.col("amount").cast(MONEY_SUM_DTYPE).sum(), lines=pl.len())
+        .filter(pl.col("total") != 0)
+    )
+
+
+UNBALANCED = BatchComputation(
+    name="unbalanced_journals",
+    map=unbalanced_journals,
+    partition_by=("entity_id", "journal_id"),
+    sort_by=("entity_id", "journal_id"),
+)
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory) -> tuple[pl.DataFrame, list[str]]:
+    lines = ledger_lines()
+    folder = tmp_path_factory.mktemp("ledger")
+    # Journals split across files on purpose: per-journal logic must still see whole journals.
+    paths = []
+    for i, part in enumerate(lines.sample(fraction=1.0, shuffle=True, seed=3).iter_slices(4_000)):
+        path = folder / f"part-{i:03d}.parquet"
+        part.write_parquet(path)
+        paths.append(str(path))
+    return lines, paths
+
+
+def test_account_activity_is_identical_on_both_engines(ledger, ray_session) -> None:
+    lines, paths = ledger
+    local = run(ACCOUNT_ACTIVITY, paths, engine="local")
+    on_ray = run(ACCOUNT_ACTIVITY, paths, engine="ray")
+    assert local.equals(on_ray)
+    # And both agree with the exact total computed from the raw cents.
+    assert local["activity"].sum() == lines["amount"].cast(MONEY_SUM_DTYPE).sum()
+    assert local["lines"].sum() == lines.height
+
+
+def test_per_journal_logic_sees_whole_journals_on_ray(ledger, ray_session) -> None:
+    _, paths = ledger
+    local = run(UNBALANCED, paths, engine="local")
+    on_ray = run(UNBALANCED, paths, engine="ray", partitions=5)
+    assert local.height == 7
+    assert local.equals(on_ray)
+    assert set(local["total"].to_list()) == {Decimal("0.01")}
+
+
+def test_in_memory_frames_run_on_both_engines(ray_session) -> None:
+    lines = ledger_lines(500, seed=11)
+    assert run(UNBALANCED, lines, engine="local").equals(run(UNBALANCED, lines.to_arrow(), engine="ray"))
+
+
+def test_auto_engine_picks_ray_for_large_inputs_or_a_configured_cluster(settings) -> None:
+    assert resolve_engine("auto", 10, settings) == "local"
+    assert resolve_engine("auto", settings.auto_ray_min_rows, settings) == "ray"
+    assert resolve_engine("local", 10**9, settings) == "local"
+    clustered = settings.model_copy(update={"ray_address": "ray://head:10001"})
+    assert resolve_engine("auto", 10, clustered) == "ray"
+
+
+def test_unknown_engine_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown engine"):
+        run(UNBALANCED, ledger_lines(10), engine="spark")  # type: ignore[arg-type]
