@@ -1,0 +1,1 @@
+"""Alembic environment shipped inside the package; configured in code by ``auditray.store.db``."""

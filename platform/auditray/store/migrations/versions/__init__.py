@@ -1,0 +1,1 @@
+"""Schema revisions, oldest first by their numeric prefix. Never edit one that has shipped."""
