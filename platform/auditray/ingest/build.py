@@ -1,0 +1,438 @@
+"""From text columns to the canonical schema, with a flag for every way a cell can be wrong.
+
+The plan (which column feeds which field) and a survey of the data (date formats, the decimal
+separator) are settled first; then one lazy query computes every canonical field and, beside it, a
+boolean flag per check. The flags are what make a complete error report cheap: a file is scanned
+once for its values and its problems together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from auditray.contract import contract_for
+from auditray.contract.money import MONEY_DTYPE
+from auditray.ingest.amounts import (
+    BAD,
+    TOO_LARGE,
+    TOO_PRECISE,
+    choose_decimal_comma,
+    money_from_text,
+    normalized_money_text,
+    separator_evidence,
+)
+from auditray.ingest.dates import (
+    MAX_YEAR,
+    MIN_YEAR,
+    DateChoice,
+    explicit_date_format,
+    infer_date_format,
+    infer_time_format,
+    parse_datetime,
+    parse_time,
+)
+from auditray.ingest.plan import IngestPlan
+from auditray.ingest.report import Issue, ValidationReport
+from auditray.ingest.sources import SourceTable
+
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String(), "int16": pl.Int16(), "int8": pl.Int8(), "int32": pl.Int32(),
+    "date32[day]": pl.Date(), "time32[s]": pl.Time(), "bool": pl.Boolean(),
+    "decimal128(18, 2)": MONEY_DTYPE,
+}
+INTEGER_RANGES = {"fiscal_year": (MIN_YEAR, MAX_YEAR), "period": (0, 99), "line_number": (0, 2**31 - 1)}
+PLAIN_MONEY = r"^-?\d{1,16}(?:\.\d{1,2})?$"
+TRUE_WORDS = ["Y", "YES", "TRUE", "T", "1", "X", "J", "JA"]
+FALSE_WORDS = ["N", "NO", "FALSE", "F", "0", "NEIN"]
+
+# Keywords of client account types (QuickBooks "Other Current Asset", Xero "Direct Costs", ADS
+# "Revenue") and the contract's five types; checked in this order so "Cost of Sales" is an expense.
+ACCOUNT_TYPE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("asset", ("asset", "bank", "cash", "receivable", "inventory", "prepayment")),
+    ("liability", ("liabilit", "payable", "credit card", "accrual")),
+    ("equity", ("equity", "capital", "retained")),
+    ("expense", ("expense", "cost", "overhead", "depreciation")),
+    ("revenue", ("revenue", "income", "sales")),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A flag column and what to say about each row it marks."""
+
+    kind: str
+    flag: str
+    column: str
+    value: str | None
+    message: str
+    warning: bool = False
+
+
+@dataclass
+class Survey:
+    """What one pass over the data says about it, before any value is converted."""
+
+    rows: int
+    blank_rows: int
+    date_choices: dict[str, DateChoice] = field(default_factory=dict)
+    time_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    decimal_comma: bool = False
+    # Money columns already in canonical "-1234.56" form: cast directly, nothing can be wrong.
+    plain_money: set[str] = field(default_factory=set)
+
+
+@dataclass
+class CanonicalFrame:
+    """The lazy canonical frame (plus ``__row`` and flag columns) and the checks behind the flags."""
+
+    frame: pl.LazyFrame
+    checks: list[Check]
+    mapping: dict[str, str]
+
+
+def internal_names(source: SourceTable) -> dict[str, str]:
+    """Source headers get private names so a source column called ``amount`` cannot collide with
+    the canonical ``amount``."""
+    return {header: f"__s{i}" for i, header in enumerate(source.headers)}
+
+
+def date_fields(kind: str) -> list[str]:
+    return [f.name for f in contract_for(kind).fields if str(f.type) == "date32[day]"]
+
+
+def time_fields(kind: str) -> list[str]:
+    return [f.name for f in contract_for(kind).fields if str(f.type) == "time32[s]"]
+
+
+def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> Survey:
+    """Count rows and choose date formats and the decimal separator from every value."""
+    names = internal_names(source)
+    frame = source.frame
+    date_columns = sorted({plan.columns[f] for f in date_fields(plan.kind) + time_fields(plan.kind)
+                           if f in plan.columns})
+    money_columns = sorted({c for m in plan.money.values() for c in (m.amount, m.debit, m.credit) if c})
+    exprs: list[pl.Expr] = [pl.len().alias("rows")]
+    if source.headers:
+        exprs.append(pl.all_horizontal([pl.col(h).is_null() for h in source.headers]).sum().alias("blank"))
+    for column in date_columns:
+        exprs.append(pl.col(column).drop_nulls().unique(maintain_order=True).implode().alias(names[column]))
+    for i, column in enumerate(money_columns):
+        exprs.append(pl.col(column).str.contains(PLAIN_MONEY).or_(pl.col(column).is_null()).all()
+                     .alias(f"__m{i}_plain"))
+        exprs.append(pl.col(column).str.contains(".", literal=True).sum().alias(f"__m{i}_point"))
+    row = frame.select(exprs).collect(engine="streaming").row(0, named=True)
+    result = Survey(rows=row["rows"], blank_rows=row.get("blank") or 0)
+    plain = {c for i, c in enumerate(money_columns) if row[f"__m{i}_plain"]}
+    # Plain "-1234.56" columns say "decimal point" by every dot; only other columns pay for the
+    # regular expressions that weigh the evidence.
+    evidence = {"comma": 0, "point": sum(row[f"__m{i}_point"] for i, c in enumerate(money_columns) if c in plain),
+                "ambiguous": 0}
+    examples: list[str] = []
+    messy = [c for c in money_columns if c not in plain]
+    if messy:
+        exprs = [e for i, c in enumerate(messy) for e in separator_evidence(pl.col(c), f"__e{i}_")]
+        weighed = frame.select(exprs).collect(engine="streaming").row(0, named=True)
+        for i, _ in enumerate(messy):
+            for key in evidence:
+                evidence[key] += weighed[f"__e{i}_{key}"] or 0
+            if weighed[f"__e{i}_example"] is not None:
+                examples.append(weighed[f"__e{i}_example"])
+
+    if plan.decimal_comma is not None:
+        result.decimal_comma = plan.decimal_comma
+    elif money_columns:
+        result.decimal_comma, why = choose_decimal_comma(
+            evidence["comma"], evidence["point"], plan.default_decimal_comma)
+        if result.decimal_comma or (evidence["ambiguous"] and not (evidence["comma"] or evidence["point"])):
+            shown = "decimal comma" if result.decimal_comma else "decimal point"
+            example = f" (for example {examples[0]!r})" if examples and evidence["ambiguous"] else ""
+            report.warn(f"amounts read with a {shown}: {why}{example}")
+    if not result.decimal_comma:
+        result.plain_money = plain
+
+    for name in time_fields(plan.kind):
+        if name in plan.columns:
+            column = plan.columns[name]
+            result.time_patterns[column] = infer_time_format(pl.Series(row[names[column]] or [], dtype=pl.String))
+    for name in date_fields(plan.kind):
+        if name not in plan.columns:
+            continue
+        column = plan.columns[name]
+        values = pl.Series(row[names[column]] or [], dtype=pl.String)
+        if name in plan.date_formats:
+            choice = explicit_date_format(values, plan.date_formats[name])
+        else:
+            choice = infer_date_format(values, column=column, order=plan.date_order,
+                                       order_origin=plan.date_order_origin)
+        if choice.note:
+            report.warn(choice.note)
+        if choice.ambiguous:
+            report.add(Issue(
+                "ambiguous_date_format",
+                "every value reads both as month/day/year and day/month/year; set date_order "
+                "('us' or 'eu') or date_format in a mapping file",
+                file=report.source, column=column, value=_first(values)))
+        result.date_choices[column] = choice
+    return result
+
+
+def _first(values: pl.Series) -> str | None:
+    return values[0] if values.len() else None
+
+
+class _Builder:
+    """Accumulates helper columns, canonical outputs and checks for one plan."""
+
+    def __init__(self, source: SourceTable, plan: IngestPlan, found: Survey) -> None:
+        self.source = source
+        self.plan = plan
+        self.survey = found
+        self.names = internal_names(source)
+        self.helpers: dict[str, pl.Expr] = {}
+        self.outputs: dict[str, pl.Expr] = {}
+        self.flags: dict[str, pl.Expr] = {}
+        self.checks: list[Check] = []
+        self.mapping = plan.describe()
+
+    def raw(self, column: str) -> pl.Expr:
+        return pl.col(self.names[column])
+
+    def check(self, kind: str, flag: pl.Expr, column: str, message: str, *, value_of: str | None = None,
+              warning: bool = False) -> None:
+        name = f"__e{len(self.checks)}"
+        self.flags[name] = flag.fill_null(False)
+        value = self.names[value_of] if value_of is not None else None
+        self.checks.append(Check(kind, name, column, value, message, warning))
+
+    def require(self, column: str, field_name: str) -> None:
+        self.check("missing_value", self.raw(column).is_null(), column,
+                   f"{field_name} is required but the cell is empty")
+
+    # --- field types ---
+
+    def text(self, name: str, column: str, required: bool) -> None:
+        raw = self.raw(column)
+        value = raw
+        if column in self.plan.account_name_columns and name in ("gl_account_number", "gl_account_name"):
+            value = account_number(raw) if name == "gl_account_number" else account_name(raw)
+            if name == "gl_account_number":
+                self.check("account_name_only", account_number_missing(raw), column,
+                           "no leading account number; the account name is used as the account number",
+                           value_of=column, warning=True)
+        if name == "account_type":
+            value = account_type(raw)
+            self.mapping[name] += " (as asset, liability, equity, revenue or expense)"
+            self.check("unknown_account_type", raw.is_not_null() & ~is_known_account_type(raw), column,
+                       "account type kept as written; not one of asset, liability, equity, revenue, expense",
+                       value_of=column, warning=True)
+        if name == "normal_balance":
+            value = self.debit_or_credit_word(raw)
+            self.check("bad_indicator", raw.is_not_null() & value.is_null(), column,
+                       "normal balance is not a debit or credit word", value_of=column)
+        self.outputs[name] = value
+        if required:
+            self.require(column, name)
+
+    def integer(self, name: str, column: str, required: bool) -> None:
+        raw = self.raw(column)
+        low, high = INTEGER_RANGES[name]
+        number = raw.str.replace(r"\.0*$", "").cast(pl.Int64, strict=False)
+        good = raw.str.contains(r"^[+]?\d+(?:\.0*)?$") & number.is_between(low, high)
+        self.outputs[name] = pl.when(good).then(number)
+        self.check("bad_integer", raw.is_not_null() & ~good.fill_null(False), column,
+                   f"{name} must be a whole number from {low} to {high}", value_of=column)
+        if required:
+            self.require(column, name)
+
+    def date(self, name: str, column: str, required: bool) -> None:
+        raw = self.raw(column)
+        choice = self.survey.date_choices[column]
+        helper = f"__d_{self.names[column]}"
+        self.helpers[helper] = parse_datetime(raw, choice.patterns)
+        parsed = pl.col(helper)
+        good = parsed.dt.year().is_between(MIN_YEAR, MAX_YEAR)
+        self.outputs[name] = pl.when(good).then(parsed.dt.date())
+        if not choice.ambiguous:
+            self.check("bad_date", raw.is_not_null() & ~good.fill_null(False), column,
+                       f"not a valid date in this column's format ({choice.describe}) "
+                       f"between {MIN_YEAR} and {MAX_YEAR}", value_of=column)
+        if required:
+            self.require(column, name)
+        if name == "entry_date" and "entry_time" not in self.plan.columns and choice.has_time:
+            self.outputs["entry_time"] = pl.when(raw.str.contains(r"\d:\d")).then(whole_seconds(parsed.dt.time()))
+            self.mapping["entry_time"] = f"time part of {column}"
+
+    def time(self, name: str, column: str, required: bool) -> None:
+        raw = self.raw(column)
+        helper = f"__t_{self.names[column]}"
+        self.helpers[helper] = parse_time(raw, self.survey.time_patterns[column])
+        self.outputs[name] = whole_seconds(pl.col(helper))
+        self.check("bad_time", raw.is_not_null() & pl.col(helper).is_null(), column,
+                   "not a time of day (10:30:00, 103000, 10:30 PM)", value_of=column)
+
+    def boolean(self, name: str, column: str, required: bool) -> None:
+        raw = self.raw(column)
+        upper = raw.str.to_uppercase()
+        self.outputs[name] = (pl.when(upper.is_in(TRUE_WORDS)).then(pl.lit(True))
+                              .when(upper.is_in(FALSE_WORDS)).then(pl.lit(False)))
+        self.check("bad_boolean", raw.is_not_null() & ~upper.is_in(TRUE_WORDS + FALSE_WORDS), column,
+                   "expected a yes/no value (Y/N, Yes/No, True/False, 1/0, X)", value_of=column)
+
+    def debit_or_credit_word(self, raw: pl.Expr) -> pl.Expr:
+        key = raw.str.to_uppercase().str.replace_all(r"\.", "")
+        return (pl.when(key.is_in(list(self.plan.debit_values))).then(pl.lit("debit"))
+                .when(key.is_in(list(self.plan.credit_values))).then(pl.lit("credit")))
+
+    # --- money ---
+
+    def money_column(self, column: str) -> pl.Expr:
+        """The exact amount in one source column, with its three ways of being wrong checked."""
+        if column in self.survey.plain_money:
+            return self.raw(column).cast(MONEY_DTYPE, strict=False)
+        helper = f"__n_{self.names[column]}"
+        if helper not in self.helpers:
+            raw = self.raw(column)
+            self.helpers[helper] = normalized_money_text(raw, self.survey.decimal_comma)
+            text = pl.col(helper)
+            separator = "decimal comma" if self.survey.decimal_comma else "decimal point"
+            self.check("bad_amount", text == BAD, column, f"not an amount (read with a {separator})",
+                       value_of=column)
+            self.check("too_many_decimals", text == TOO_PRECISE, column,
+                       "more than 2 decimal places; amounts are kept exact to the cent, never rounded",
+                       value_of=column)
+            self.check("amount_out_of_range", text == TOO_LARGE, column,
+                       "more than 16 integer digits does not fit Decimal(18, 2)", value_of=column)
+        return money_from_text(pl.col(helper))
+
+    def money(self, name: str, required: bool) -> None:
+        source = self.plan.money[name]
+        if source.mode == "debit_credit":
+            debit, credit = self.money_column(source.debit), self.money_column(source.credit)
+            both = f"{source.debit}, {source.credit}"
+            neither = self.raw(source.debit).is_null() & self.raw(source.credit).is_null()
+            difference = (debit.fill_null(0) - credit.fill_null(0)).cast(MONEY_DTYPE, strict=False)
+            self.outputs[name] = pl.when(~neither).then(difference)
+            self.check("amount_out_of_range", ~neither & debit.is_not_null() & credit.is_not_null()
+                       & difference.is_null(), both, "debit - credit does not fit Decimal(18, 2)")
+            if required:
+                self.check("missing_value", neither, both, f"{name} is required but debit and credit are both empty")
+            return
+        amount = self.money_column(source.amount)
+        if source.mode == "signed":
+            self.outputs[name] = amount
+        else:
+            indicator = self.raw(source.indicator)
+            sign = self.indicator_sign(indicator)
+            # An unsigned amount takes its sign from the indicator; an amount already negative
+            # with a credit indicator is a signed export (SAP line-item reports) and stays negative.
+            self.outputs[name] = (pl.when(sign == -1).then(pl.when(amount > 0).then(-amount).otherwise(amount))
+                                  .when(sign == 1).then(amount))
+            self.check("bad_indicator", indicator.is_not_null() & sign.is_null(), source.indicator,
+                       "unknown debit/credit indicator; expected one of "
+                       + "/".join(sorted(self.plan.debit_values - {"+"})) + " for debit or "
+                       + "/".join(sorted(self.plan.credit_values - {"-"})) + " for credit",
+                       value_of=source.indicator)
+            self.check("sign_conflict", (sign == 1) & (amount < 0), source.amount,
+                       f"negative amount marked as a debit by {source.indicator}", value_of=source.amount)
+            if required:
+                self.check("missing_value", indicator.is_null() & self.raw(source.amount).is_not_null(),
+                           source.indicator, "the debit/credit indicator is required but the cell is empty")
+        if required:
+            self.require(source.amount, name)
+
+    def indicator_sign(self, raw: pl.Expr) -> pl.Expr:
+        key = raw.str.to_uppercase().str.replace_all(r"\.", "")
+        return (pl.when(key.is_in(list(self.plan.debit_values))).then(pl.lit(1, pl.Int8))
+                .when(key.is_in(list(self.plan.credit_values))).then(pl.lit(-1, pl.Int8)))
+
+
+def whole_seconds(time: pl.Expr) -> pl.Expr:
+    """The contract stores times to the second (ADS Entry_Time)."""
+    nanos = time.cast(pl.Int64)
+    return (nanos - nanos % 1_000_000_000).cast(pl.Time)
+
+
+def account_number(raw: pl.Expr) -> pl.Expr:
+    """"1000 Checking" -> "1000"; "Cash : 1010 Checking" -> "1010"; a bare name stays whole."""
+    last = raw.str.replace(r"^.*:\s*", "")
+    number = last.str.extract(r"^(\d[\d.\-]*)(?:\s|$)", 1).str.strip_chars("-.")
+    return pl.coalesce(number, raw)
+
+
+def account_number_missing(raw: pl.Expr) -> pl.Expr:
+    return raw.is_not_null() & raw.str.replace(r"^.*:\s*", "").str.extract(r"^(\d[\d.\-]*)(?:\s|$)", 1).is_null()
+
+
+def account_name(raw: pl.Expr) -> pl.Expr:
+    """"1000 Checking" -> "Checking"; "1000 - Checking" -> "Checking"."""
+    last = raw.str.replace(r"^.*:\s*", "")
+    name = last.str.replace(r"^\d[\d.\-]*\s+(?:-\s+)?", "")
+    return pl.when(name.str.len_chars() > 0).then(name).otherwise(raw)
+
+
+def account_type(raw: pl.Expr) -> pl.Expr:
+    lower = raw.str.to_lowercase()
+    result = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    for canonical, words in ACCOUNT_TYPE_KEYWORDS:
+        result = result.when(pl.any_horizontal([lower.str.contains(w, literal=True) for w in words])).then(
+            pl.lit(canonical))
+    return result.otherwise(raw)
+
+
+def is_known_account_type(raw: pl.Expr) -> pl.Expr:
+    lower = raw.str.to_lowercase()
+    return pl.any_horizontal([lower.str.contains(w, literal=True)
+                              for _, words in ACCOUNT_TYPE_KEYWORDS for w in words])
+
+
+def build_canonical(source: SourceTable, plan: IngestPlan, found: Survey) -> CanonicalFrame:
+    """The canonical fields, ``__row`` and one flag column per check, lazily."""
+    contract = contract_for(plan.kind)
+    builder = _Builder(source, plan, found)
+    for f in contract.fields:
+        type_name = str(f.type)
+        if f.name in plan.money:
+            builder.money(f.name, f.required)
+            continue
+        column = plan.columns.get(f.name)
+        if column is None:
+            continue
+        if type_name == "string":
+            builder.text(f.name, column, f.required)
+        elif type_name in ("int16", "int8", "int32"):
+            builder.integer(f.name, column, f.required)
+        elif type_name == "date32[day]":
+            builder.date(f.name, column, f.required)
+        elif type_name == "time32[s]":
+            builder.time(f.name, column, f.required)
+        elif type_name == "bool":
+            builder.boolean(f.name, column, f.required)
+        else:  # pragma: no cover - the contract has no other types
+            raise TypeError(f"no parser for {f.name}: {type_name}")
+
+    for name, value in plan.constants.items():
+        builder.outputs[name] = pl.lit(value).cast(POLARS_TYPES[str(contract.field(name).type)])
+
+    names = internal_names(source)
+    frame = source.frame.rename(names)
+    if source.headers:
+        frame = frame.filter(~pl.all_horizontal([pl.col(n).is_null() for n in names.values()]))
+    frame = frame.with_columns(**builder.helpers) if builder.helpers else frame
+    typed = {name: expr.cast(POLARS_TYPES[str(contract.field(name).type)], strict=False)
+             for name, expr in builder.outputs.items()}
+    frame = frame.with_columns(**typed, **builder.flags)
+    if plan.derive_line_number and "journal_id" in typed:
+        # ADS Journal_ID_Line_Number is absent: lines are numbered 1, 2, ... within each journal in
+        # the order the file lists them, so the key (entity, journal, line) stays unique and stable.
+        group = [c for c in ("entity_id", "journal_id") if c in typed]
+        frame = frame.with_columns(
+            line_number=(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over(group)))
+    missing = [pl.lit(None, POLARS_TYPES[str(f.type)]).alias(f.name) for f in contract.fields
+               if f.name not in typed and not (f.name == "line_number" and plan.derive_line_number
+                                                and "journal_id" in typed)]
+    if missing:
+        frame = frame.with_columns(missing)
+    mapping = {name: builder.mapping[name] for name in contract.names if name in builder.mapping}
+    return CanonicalFrame(frame=frame, checks=builder.checks, mapping=mapping)
