@@ -75,7 +75,6 @@ class Survey:
     """What one pass over the data says about it, before any value is converted."""
 
     rows: int
-    blank_rows: int
     date_choices: dict[str, DateChoice] = field(default_factory=dict)
     time_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     decimal_comma: bool = False
@@ -114,8 +113,6 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
                            if f in plan.columns})
     money_columns = sorted({c for m in plan.money.values() for c in (m.amount, m.debit, m.credit) if c})
     exprs: list[pl.Expr] = [pl.len().alias("rows")]
-    if source.headers:
-        exprs.append(pl.all_horizontal([pl.col(h).is_null() for h in source.headers]).sum().alias("blank"))
     for column in date_columns:
         exprs.append(pl.col(column).drop_nulls().unique(maintain_order=True).implode().alias(names[column]))
     for i, column in enumerate(money_columns):
@@ -123,7 +120,7 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
                      .alias(f"__m{i}_plain"))
         exprs.append(pl.col(column).str.contains(".", literal=True).sum().alias(f"__m{i}_point"))
     row = frame.select(exprs).collect(engine="streaming").row(0, named=True)
-    result = Survey(rows=row["rows"], blank_rows=row.get("blank") or 0)
+    result = Survey(rows=row["rows"])
     plain = {c for i, c in enumerate(money_columns) if row[f"__m{i}_plain"]}
     # Plain "-1234.56" columns say "decimal point" by every dot; only other columns pay for the
     # regular expressions that weigh the evidence.
@@ -155,7 +152,11 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
     for name in time_fields(plan.kind):
         if name in plan.columns:
             column = plan.columns[name]
-            result.time_patterns[column] = infer_time_format(pl.Series(row[names[column]] or [], dtype=pl.String))
+            if name in plan.date_formats:
+                result.time_patterns[column] = (plan.date_formats[name],)
+            else:
+                values = pl.Series(row[names[column]] or [], dtype=pl.String)
+                result.time_patterns[column] = infer_time_format(values)
     for name in date_fields(plan.kind):
         if name not in plan.columns:
             continue

@@ -42,7 +42,9 @@ class DateFamily:
 
 
 FAMILIES: tuple[DateFamily, ...] = (
-    DateFamily("iso", "2024-01-31", _with_times("%Y-%m-%d", separators=(" ", "T")) + ("%Y/%m/%d",)),
+    # A trailing "Z" (UTC, as APIs write it) is read as the wall-clock time it states.
+    DateFamily("iso", "2024-01-31", ("%Y-%m-%dT%H:%M:%S%.fZ",) + _with_times("%Y-%m-%d", separators=(" ", "T"))
+               + ("%Y/%m/%d",)),
     DateFamily("compact", "20240131", ("%Y%m%d%H%M%S", "%Y%m%d")),
     # DIN 5008 / SAP German user settings: day.month.year.
     DateFamily("dotted", "31.01.2024", _with_times("%d.%m.%y", "%d.%m.%Y")),
@@ -90,9 +92,13 @@ def parse_datetime(raw: pl.Expr, patterns: Sequence[str]) -> pl.Expr:
 def parse_time(raw: pl.Expr, patterns: Sequence[str] = ALL_TIME_PATTERNS) -> pl.Expr:
     """Times as ``10:30:00``, ``103000`` (SAP CPUTM), ``10:30 PM`` or inside a date-time text (Excel
     time cells arrive as ``1899-12-31 10:30:00``); ``patterns`` as chosen by ``infer_time_format``."""
-    attempts = [raw.str.to_time(p, strict=False) if p in TIME_PATTERNS
-                else raw.str.to_datetime(p, strict=False, time_unit="us").dt.time() for p in patterns]
+    attempts = [raw.str.to_datetime(p, strict=False, time_unit="us").dt.time() if _has_date(p)
+                else raw.str.to_time(p, strict=False) for p in patterns]
     return attempts[0] if len(attempts) == 1 else pl.coalesce(attempts)
+
+
+def _has_date(pattern: str) -> bool:
+    return any(d in pattern for d in ("%Y", "%y", "%m", "%d", "%b", "%B"))
 
 
 def infer_time_format(values: pl.Series) -> tuple[str, ...]:

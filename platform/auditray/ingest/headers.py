@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from auditray.contract import KINDS, contract_for
@@ -68,12 +69,14 @@ class HeaderProfile:
         return self.fields.get(kind, {})
 
     def recognises(self, header: str, kind: str) -> bool:
-        norm = normalize_header(header)
-        return norm in self._vocabulary(kind)
+        return normalize_header(header) in _vocabulary(self, kind)
 
-    def _vocabulary(self, kind: str) -> set[str]:
-        names = {normalize_header(a) for aliases in self.aliases(kind).values() for a in aliases}
-        return names | {normalize_header(k) for k in self.known.get(kind, ())}
+
+@lru_cache(maxsize=64)
+def _vocabulary(profile: HeaderProfile, kind: str) -> frozenset[str]:
+    """Every normalised header a profile knows for a kind, computed once."""
+    names = {normalize_header(a) for aliases in profile.aliases(kind).values() for a in aliases}
+    return frozenset(names | {normalize_header(k) for k in profile.known.get(kind, ())})
 
 
 @dataclass(frozen=True)

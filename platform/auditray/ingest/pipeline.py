@@ -41,7 +41,7 @@ from auditray.ingest.sources import ROW, SourceError, SourceTable, open_source
 
 MappingLike = str | Path | Mapping[str, Any] | ColumnMapping
 PART_NAME = "part-00000.parquet"
-_BATCH_ROWS = 256 * 1024
+_BATCH_ROWS = 128 * 1024
 _DUPLICATE_ROWS_NAMED = 10
 
 
@@ -73,6 +73,7 @@ def stage(path: str | Path, kind: str, *, staging_dir: str | Path, mapping: Mapp
     root = Path(staging_dir)
     root.mkdir(parents=True, exist_ok=True)
     pending = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    pending.chmod(0o755)  # mkdtemp makes it private; a staged dataset is for the store to read
     try:
         with _workdir(root) as work:
             scratch, report = _ingest(source_path, kind, work, mapping, entity_id, profile, max_errors)
@@ -164,11 +165,6 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
     except pl.exceptions.PolarsError as exc:
         report.add(Issue("unreadable_file", _read_failure(path, source, exc), file=path.name))
         raise IngestError(report) from None
-    report.rows = found.rows - found.blank_rows
-    if found.blank_rows:
-        report.warn(f"{found.blank_rows} blank row(s) skipped")
-    if report.rows == 0:
-        report.add(Issue("empty_file", "the file has headers but no data rows", file=path.name))
     if plan.unused:
         report.warn("columns not loaded: " + ", ".join(plan.unused))
 
@@ -183,6 +179,11 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
         report.add(Issue("unreadable_file", _read_failure(path, source, exc), file=path.name))
         raise IngestError(report) from None
 
+    report.rows = pl.scan_parquet(scratch).select(pl.len()).collect().item()
+    if found.rows > report.rows:
+        report.warn(f"{found.rows - report.rows} blank row(s) skipped")
+    if report.rows == 0:
+        report.add(Issue("empty_file", "the file has headers but no data rows", file=path.name))
     _collect_cell_issues(scratch, canonical.checks, report)
     if _key_is_checkable(plan, contract):
         _collect_duplicate_keys(scratch, plan, contract, report)
@@ -251,7 +252,15 @@ def _key_is_checkable(plan: IngestPlan, contract: TableContract) -> bool:
 def _collect_duplicate_keys(scratch: Path, plan: IngestPlan, contract: TableContract,
                             report: ValidationReport) -> None:
     key = list(contract.key)
-    groups = (pl.scan_parquet(scratch).select(ROW, *key).drop_nulls(key)
+    frame = pl.scan_parquet(scratch)
+    # Millions of keys are compared by 64-bit hash first, which needs little memory; only rows whose
+    # hash repeats are then grouped by the real key, so a hash collision cannot fake a duplicate.
+    key_hash = pl.struct(key).hash().alias("__key_hash")
+    repeated = (frame.select(key_hash).group_by("__key_hash").agg(pl.len().alias("n"))
+                .filter(pl.col("n") > 1).collect(engine="streaming"))
+    if repeated.is_empty():
+        return
+    groups = (frame.filter(key_hash.is_in(repeated["__key_hash"].implode())).select(ROW, *key).drop_nulls(key)
               .group_by(key).agg(pl.col(ROW).sort().alias("rows"), pl.len().alias("n"))
               .filter(pl.col("n") > 1).sort(pl.col("rows").list.first()).collect())
     if groups.is_empty():

@@ -278,18 +278,23 @@ def open_excel(path: Path, scorer: HeaderScorer, *, sheet: str | None = None,
     names = list(reader.sheet_names)
     if sheet is not None and sheet not in names:
         raise SourceError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(names)}")
-    probes = {name: _probe_rows(reader, name) for name in ([sheet] if sheet else names)}
-    chosen, index = _choose_sheet(probes, scorer, header_row)
+    candidates = [sheet] if sheet else names
+    exact_rows = path.suffix.lower() in (".xlsx", ".xlsm")
+    offsets = {name: (_xlsx_first_used_row(path, name) if exact_rows else None) or 1 for name in candidates}
+    probes = {name: _probe_rows(reader, name) for name in candidates}
+    chosen, index = _choose_sheet(probes, scorer, {
+        name: None if header_row is None else header_row - offsets[name] for name in candidates})
+    if index < 0:
+        raise SourceError(f"{path.name}, sheet {chosen!r}: header_row {header_row} is above the first "
+                          f"used row ({offsets[chosen]})")
     try:
         frame = reader.load_sheet(chosen, header_row=index, dtypes="string").to_polars()
     except fastexcel.FastExcelError as exc:
         raise SourceError(f"{path.name}, sheet {chosen!r}: {_first_line(exc)}") from None
-    first_used = _xlsx_first_used_row(path, chosen) if path.suffix.lower() in (".xlsx", ".xlsm") else None
+    first_used = offsets[chosen]
     notes = []
-    if first_used is None:
-        first_used = 1
-        if path.suffix.lower() not in (".xlsx", ".xlsm"):
-            notes.append("row numbers count from the first non-empty row of the sheet")
+    if not exact_rows:
+        notes.append("row numbers count from the first non-empty row of the sheet")
     if len(names) > 1 and sheet is None:
         notes.append(f"read sheet {chosen!r} of {', '.join(repr(n) for n in names)}")
     headers = tuple(str(c) for c in frame.columns)
@@ -316,15 +321,16 @@ def _probe_rows(reader, sheet: str) -> list[list[str]]:
 
 
 def _choose_sheet(probes: dict[str, list[list[str]]], scorer: HeaderScorer,
-                  header_row: int | None) -> tuple[str, int]:
-    """The sheet and header row (0-based within the used range) the scorer likes best."""
+                  header_index: dict[str, int | None]) -> tuple[str, int]:
+    """The sheet and header row (0-based within the used range) the scorer likes best; a fixed
+    header row is only checked, not searched for."""
     best: tuple[int, str, int] | None = None
     for name, rows in probes.items():
-        if not rows:
+        fixed = header_index[name]
+        if fixed is not None:
+            candidate = (scorer(rows[fixed]) if 0 <= fixed < len(rows) else 0, name, fixed)
+        elif not rows:
             candidate = (0, name, 0)
-        elif header_row is not None:
-            index = min(header_row - 1, len(rows) - 1)
-            candidate = (scorer(rows[index]), name, index)
         else:
             scores = [scorer(row) for row in rows]
             top = max(scores)
