@@ -53,8 +53,10 @@ ADS_GL = """\
 Business_Unit_Code,Journal_ID,Journal_ID_Line_Number,JE_Header_Description,JE_Line_Description,Source,\
 Fiscal_Year,Period,Effective_Date,Entry_Date,Entry_Time,GL_Account_Number,Amount,Amount_Credit_Debit_Indicator,\
 Amount_Currency,Entered_By,Approved_By,Document_Type,Manual_Entry,Reversal_Indicator
-US01,JE-1,1,January rent,Rent expense,GL,2024,1,2024-01-31,2024-02-01,22:15:00,6000,"1,234.56",D,USD,alice,bob,SA,Y,N
-US01,JE-1,2,January rent,Cash,GL,2024,1,2024-01-31,2024-02-01,22:15:00,1000,"1,234.56",C,USD,alice,bob,SA,Y,N
+US01,JE-1,1,January rent,Rent expense,GL,2024,1,2024-01-31,2024-02-01,22:15:00,6000,"1,234.56",D,USD,\
+alice,bob,SA,Y,N
+US01,JE-1,2,January rent,Cash,GL,2024,1,2024-01-31,2024-02-01,22:15:00,1000,"1,234.56",C,USD,\
+alice,bob,SA,Y,N
 US01,JE-2,1,Accrual,Utilities,GL,2024,1,2024-01-31,2024-01-31,09:00:00,6100,0.10,D,USD,carol,,SA,N,N
 US01,JE-2,2,Accrual,Utilities,GL,2024,1,2024-01-31,2024-01-31,09:00:00,6100,0.20,D,USD,carol,,SA,N,N
 US01,JE-2,3,Accrual,Accrued liabilities,GL,2024,1,2024-01-31,2024-01-31,09:00:00,2100,0.30,C,USD,carol,,SA,N,N
@@ -110,7 +112,8 @@ def test_staged_hashes_identify_source_and_content(tmp_path: Path) -> None:
     second = stage(source, "gl_detail", staging_dir=tmp_path / "staging")
 
     assert first.source_sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
-    assert first.content_sha256 == hashlib.sha256((first.path / "part-00000.parquet").read_bytes()).hexdigest()
+    staged_bytes = (first.path / "part-00000.parquet").read_bytes()
+    assert first.content_sha256 == hashlib.sha256(staged_bytes).hexdigest()
     assert first.path != second.path, "every staging gets a new directory"
     assert first.content_sha256 == second.content_sha256, "the same file stages to the same bytes"
 
@@ -192,7 +195,8 @@ Journal
 "January 1-31, 2024"
 
 Date,Transaction Type,Num,Name,Memo/Description,Account,Debit,Credit,Created By,Created
-01/05/2024,Invoice,1001,Cool Cars,Design work,1200 Accounts Receivable (A/R),"$1,050.00",,Craig,01/05/2024 09:15:22 AM
+01/05/2024,Invoice,1001,Cool Cars,Design work,1200 Accounts Receivable (A/R),"$1,050.00",,Craig,\
+01/05/2024 09:15:22 AM
 01/05/2024,Invoice,1001,Cool Cars,Design work,4000 Design income,,"$1,050.00",Craig,01/05/2024 09:15:22 AM
 01/12/2024,Journal Entry,JE-7,,Accrual,6000 Rent or Lease,0.10,,Craig,01/31/2024 11:02:00 PM
 01/12/2024,Journal Entry,JE-7,,Accrual,Utilities:Gas and Electric,0.20,,Craig,01/31/2024 11:02:00 PM
@@ -206,11 +210,12 @@ def test_quickbooks_journal_with_debit_credit_columns_numbers_lines_in_file_orde
     rows = staged_table(staged).to_pylist()
 
     assert staged.profile == "quickbooks"
-    assert [r["journal_id"] for r in rows] == ["1001", "1001", "JE-7", "JE-7", "JE-7"], "Num is the journal id"
+    assert [r["journal_id"] for r in rows] == ["1001", "1001", "JE-7", "JE-7", "JE-7"], "Num: the journal id"
     assert [r["line_number"] for r in rows] == [1, 2, 1, 2, 3]
     assert [r["amount"] for r in rows] == [Decimal("1050.00"), Decimal("-1050.00"), Decimal("0.10"),
                                            Decimal("0.20"), Decimal("-0.30")]
-    assert [r["gl_account_number"] for r in rows] == ["1200", "4000", "6000", "Utilities:Gas and Electric", "2100"]
+    assert [r["gl_account_number"] for r in rows] == [
+        "1200", "4000", "6000", "Utilities:Gas and Electric", "2100"]
     assert rows[0]["effective_date"] == dt.date(2024, 1, 5), "QuickBooks dates are month/day/year"
     assert rows[2]["entry_date"] == dt.date(2024, 1, 31)
     assert rows[2]["entry_time"] == dt.time(23, 2), "the Created date-time fills entry_time"
@@ -228,9 +233,10 @@ def test_xero_journal_report_uses_account_code_and_debit_credit(tmp_path: Path) 
     source = write(tmp_path, "xero.csv", (
         "Journal Number,Date,Source Type,Account Code,Account,Description,Reference,Debit,Credit,Net,Gross,"
         "Created Date\n"
-        "101,31 Jan 2024,Receivable Invoice,610,Accounts Receivable,Consulting,INV-0001,115.00,,115.00,115.00,"
+        "101,31 Jan 2024,Receivable Invoice,610,Accounts Receivable,Consulting,INV-0001,115.00,,115.00,"
+        "115.00,31 Jan 2024\n"
+        "101,31 Jan 2024,Receivable Invoice,200,Sales,Consulting,INV-0001,,100.00,-100.00,-115.00,"
         "31 Jan 2024\n"
-        "101,31 Jan 2024,Receivable Invoice,200,Sales,Consulting,INV-0001,,100.00,-100.00,-115.00,31 Jan 2024\n"
         "101,31 Jan 2024,Receivable Invoice,820,GST,Consulting,INV-0001,,15.00,-15.00,,31 Jan 2024\n"))
     staged = stage(source, "gl_detail", staging_dir=tmp_path / "staging", entity_id="NZ01")
     rows = staged_table(staged).to_pylist()
@@ -290,7 +296,7 @@ def test_parquet_input_with_typed_columns_is_read_exactly(tmp_path: Path) -> Non
     }).write_parquet(path)
     frame = read_source(path, "gl_detail", entity_id="E1")
 
-    assert amounts(frame) == [Decimal("0.10"), Decimal("0.20"), Decimal("-0.30")], "floats by their shortest text"
+    assert amounts(frame) == [Decimal("0.10"), Decimal("0.20"), Decimal("-0.30")], "floats by shortest text"
     assert frame["amount"].sum() == Decimal("0.00")
     assert frame["gl_account_number"].to_list() == ["1000", "2000", "3000"]
     assert frame["entry_time"][0] == dt.time(8, 30, 15)
@@ -305,10 +311,11 @@ def test_parquet_decimal_amounts_with_extra_precision_are_rejected_not_rounded(t
     }).write_parquet(path)
     report = rejection(path, entity_id="E1")
     assert report.counts == {"too_many_decimals": 1}
-    assert (report.errors[0].row, report.errors[0].value) == (2, "-1.2345"), "Parquet rows are 1-based records"
+    assert (report.errors[0].row, report.errors[0].value) == (2, "-1.2345"), "Parquet: 1-based records"
 
 
-def _excel(path: Path, rows: list[list], *, sheet: str = "GL", title: str | None = None, date_cells=()) -> Path:
+def _excel(path: Path, rows: list[list], *, sheet: str = "GL", title: str | None = None,
+           date_cells=()) -> Path:
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(path)
@@ -484,12 +491,14 @@ def test_signed_indicator_and_debit_credit_layouts_give_identical_amounts(tmp_pa
     ("0", "0.00"),
 ])
 def test_amount_texts_of_common_exports_parse_exactly(tmp_path: Path, text: str, expected: str) -> None:
-    source = write(tmp_path, "gl.csv", f'Journal_ID,Effective_Date,GL_Account_Number,Amount\nJ1,2024-01-31,1,"{text}"\n')
+    source = write(tmp_path, "gl.csv",
+                   f'Journal_ID,Effective_Date,GL_Account_Number,Amount\nJ1,2024-01-31,1,"{text}"\n')
     assert amounts(read_source(source, "gl_detail", entity_id="E1")) == [Decimal(expected)]
 
 
 def test_tenths_and_hundredths_sum_exactly_never_through_floats(tmp_path: Path) -> None:
-    lines = "".join("J1,2024-01-31,6000,0.1\nJ1,2024-01-31,6100,0.2\nJ1,2024-01-31,2100,-0.3\n" for _ in range(1000))
+    entry = "J1,2024-01-31,6000,0.1\nJ1,2024-01-31,6100,0.2\nJ1,2024-01-31,2100,-0.3\n"
+    lines = entry * 1000
     source = write(tmp_path, "gl.csv", "Journal_ID,Effective_Date,GL_Account_Number,Amount\n" + lines)
     frame = read_source(source, "gl_detail", entity_id="E1")
 
@@ -603,7 +612,8 @@ def test_missing_required_column_names_the_field_its_ads_name_and_the_headers_fo
 
 
 def test_entity_must_come_from_a_column_the_argument_or_the_mapping(tmp_path: Path) -> None:
-    source = write(tmp_path, "gl.csv", "Journal_ID,Effective_Date,GL_Account_Number,Amount\nJ1,2024-01-31,1,5\n")
+    source = write(tmp_path, "gl.csv",
+                   "Journal_ID,Effective_Date,GL_Account_Number,Amount\nJ1,2024-01-31,1,5\n")
     report = rejection(source)
     assert report.counts == {"missing_entity": 1}
     assert "entity_id=" in report.errors[0].message

@@ -172,7 +172,8 @@ def test_headers_normalise_across_case_spacing_and_punctuation() -> None:
     (["Journal_ID", "Journal_ID_Line_Number", "Effective_Date", "GL_Account_Number", "Amount"], "ads"),
     (["journal_id", "line_number", "effective_date", "gl_account_number", "amount"], "ads"),
     (["BUKRS", "BELNR", "BUZEI", "BUDAT", "HKONT", "DMBTR", "SHKZG"], "sap"),
-    (["Date", "Transaction Type", "Num", "Name", "Memo/Description", "Account", "Debit", "Credit"], "quickbooks"),
+    (["Date", "Transaction Type", "Num", "Name", "Memo/Description", "Account", "Debit", "Credit"],
+     "quickbooks"),
     (["Journal Number", "Date", "Source Type", "Account Code", "Account", "Description", "Debit", "Credit"],
      "xero"),
     (["Internal ID", "Document Number", "Date", "Type", "Account", "Memo", "Debit", "Credit", "Subsidiary"],
@@ -213,10 +214,12 @@ def test_every_profile_alias_names_a_contract_field_or_money_companion() -> None
 
 def test_yaml_json_and_toml_mappings_read_the_same(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text("columns: {journal_id: Doc}\nentity_id: 7\ndelimiter: tab\n")
-    (tmp_path / "m.json").write_text('{"columns": {"journal_id": "Doc"}, "entity_id": "7", "delimiter": "\\t"}')
+    (tmp_path / "m.json").write_text(
+        '{"columns": {"journal_id": "Doc"}, "entity_id": "7", "delimiter": "\\t"}')
     (tmp_path / "m.toml").write_text('entity_id = "7"\ndelimiter = "\\t"\n[columns]\njournal_id = "Doc"\n')
     loaded = [load_mapping(tmp_path / name) for name in ("m.yaml", "m.json", "m.toml")]
-    assert {(m.columns["journal_id"], m.constants["entity_id"], m.delimiter) for m in loaded} == {("Doc", "7", "\t")}
+    read = {(m.columns["journal_id"], m.constants["entity_id"], m.delimiter) for m in loaded}
+    assert read == {("Doc", "7", "\t")}
 
 
 @pytest.mark.parametrize(("content", "complaint"), [
@@ -227,7 +230,8 @@ def test_yaml_json_and_toml_mappings_read_the_same(tmp_path: Path) -> None:
     ("columns: [journal_id]\n", "columns must be a table"),
     ("columns: {journal_id: Doc\n", "not valid YAML"),
 ])
-def test_a_malformed_mapping_file_is_refused_with_the_reason(tmp_path: Path, content: str, complaint: str) -> None:
+def test_a_malformed_mapping_file_is_refused_with_the_reason(tmp_path: Path, content: str,
+                                                             complaint: str) -> None:
     path = tmp_path / "mapping.yaml"
     path.write_text(content)
     with pytest.raises(MappingError, match=complaint):

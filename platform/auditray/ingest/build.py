@@ -124,8 +124,8 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
     plain = {c for i, c in enumerate(money_columns) if row[f"__m{i}_plain"]}
     # Plain "-1234.56" columns say "decimal point" by every dot; only other columns pay for the
     # regular expressions that weigh the evidence.
-    evidence = {"comma": 0, "point": sum(row[f"__m{i}_point"] for i, c in enumerate(money_columns) if c in plain),
-                "ambiguous": 0}
+    points = sum(row[f"__m{i}_point"] for i, c in enumerate(money_columns) if c in plain)
+    evidence = {"comma": 0, "point": points, "ambiguous": 0}
     examples: list[str] = []
     messy = [c for c in money_columns if c not in plain]
     if messy:
@@ -262,7 +262,8 @@ class _Builder:
         if required:
             self.require(column, name)
         if name == "entry_date" and "entry_time" not in self.plan.columns and choice.has_time:
-            self.outputs["entry_time"] = pl.when(raw.str.contains(r"\d:\d")).then(whole_seconds(parsed.dt.time()))
+            with_time = raw.str.contains(r"\d:\d")
+            self.outputs["entry_time"] = pl.when(with_time).then(whole_seconds(parsed.dt.time()))
             self.mapping["entry_time"] = f"time part of {column}"
 
     def time(self, name: str, column: str, required: bool) -> None:
@@ -318,7 +319,8 @@ class _Builder:
             self.check("amount_out_of_range", ~neither & debit.is_not_null() & credit.is_not_null()
                        & difference.is_null(), both, "debit - credit does not fit Decimal(18, 2)")
             if required:
-                self.check("missing_value", neither, both, f"{name} is required but debit and credit are both empty")
+                self.check("missing_value", neither, both,
+                           f"{name} is required but debit and credit are both empty")
             return
         amount = self.money_column(source.amount)
         if source.mode == "signed":
@@ -328,8 +330,8 @@ class _Builder:
             sign = self.indicator_sign(indicator)
             # An unsigned amount takes its sign from the indicator; an amount already negative
             # with a credit indicator is a signed export (SAP line-item reports) and stays negative.
-            self.outputs[name] = (pl.when(sign == -1).then(pl.when(amount > 0).then(-amount).otherwise(amount))
-                                  .when(sign == 1).then(amount))
+            credit = pl.when(amount > 0).then(-amount).otherwise(amount)
+            self.outputs[name] = pl.when(sign == -1).then(credit).when(sign == 1).then(amount)
             self.check("bad_indicator", indicator.is_not_null() & sign.is_null(), source.indicator,
                        "unknown debit/credit indicator; expected one of "
                        + "/".join(sorted(self.plan.debit_values - {"+"})) + " for debit or "
@@ -363,7 +365,8 @@ def account_number(raw: pl.Expr) -> pl.Expr:
 
 
 def account_number_missing(raw: pl.Expr) -> pl.Expr:
-    return raw.is_not_null() & raw.str.replace(r"^.*:\s*", "").str.extract(r"^(\d[\d.\-]*)(?:\s|$)", 1).is_null()
+    last = raw.str.replace(r"^.*:\s*", "")
+    return raw.is_not_null() & last.str.extract(r"^(\d[\d.\-]*)(?:\s|$)", 1).is_null()
 
 
 def account_name(raw: pl.Expr) -> pl.Expr:

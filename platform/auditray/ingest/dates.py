@@ -43,8 +43,8 @@ class DateFamily:
 
 FAMILIES: tuple[DateFamily, ...] = (
     # A trailing "Z" (UTC, as APIs write it) is read as the wall-clock time it states.
-    DateFamily("iso", "2024-01-31", ("%Y-%m-%dT%H:%M:%S%.fZ",) + _with_times("%Y-%m-%d", separators=(" ", "T"))
-               + ("%Y/%m/%d",)),
+    DateFamily("iso", "2024-01-31",
+               ("%Y-%m-%dT%H:%M:%S%.fZ", *_with_times("%Y-%m-%d", separators=(" ", "T")), "%Y/%m/%d")),
     DateFamily("compact", "20240131", ("%Y%m%d%H%M%S", "%Y%m%d")),
     # DIN 5008 / SAP German user settings: day.month.year.
     DateFamily("dotted", "31.01.2024", _with_times("%d.%m.%y", "%d.%m.%Y")),
@@ -127,8 +127,7 @@ def _used_patterns(values: pl.Series, patterns: Sequence[str]) -> tuple[str, ...
     for pattern in patterns:
         if remaining.is_empty():
             break
-        hit = remaining.select(pl.col("v").str.to_datetime(pattern, strict=False, time_unit="us").is_not_null())
-        mask = hit.to_series()
+        mask = remaining.select(parse_datetime(pl.col("v"), (pattern,)).is_not_null()).to_series()
         if mask.any():
             used.append(pattern)
             remaining = remaining.filter(~mask)

@@ -246,8 +246,8 @@ XERO = HeaderProfile(
     },
     known={
         # Gross includes tax and would double count it; Net is the ledger amount.
-        "gl_detail": ("Account Name", "Account Type", "Gross", "Tax", "Tax Amount", "Tax Rate", "Tax Rate Name",
-                      "Tracking", "Contact", "Status"),
+        "gl_detail": ("Account Name", "Account Type", "Gross", "Tax", "Tax Amount", "Tax Rate",
+                      "Tax Rate Name", "Tracking", "Contact", "Status"),
         "trial_balance": ("Account Type",),
         "chart_of_accounts": ("Tax Code", "Description", "Dashboard", "Expense Claims", "Enable Payments",
                               "Balance"),

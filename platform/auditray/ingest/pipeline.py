@@ -183,7 +183,8 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
     if found.rows > report.rows:
         report.warn(f"{found.rows - report.rows} blank row(s) skipped")
     if report.rows == 0:
-        report.add(Issue("empty_file", "the file has headers but no data rows", file=path.name))
+        report.add(Issue("empty_file", "the file has headers but no data rows" if source.headers
+                         else "the file is empty", file=path.name))
     _collect_cell_issues(scratch, canonical.checks, report)
     if _key_is_checkable(plan, contract):
         _collect_duplicate_keys(scratch, plan, contract, report)

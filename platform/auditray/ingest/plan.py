@@ -126,10 +126,14 @@ def plan_ingest(headers: Sequence[str], kind: str, report: ValidationReport, *,
         else:
             columns = {}
             profile_label = "none (no profile recognised the headers)"
+            if headers:
+                report.warn("no profile recognised these headers; name the columns in a mapping file "
+                            "(YAML, JSON or TOML: columns: {journal_id: ..., amount: ...})")
     report.profile = profile_label
 
     money = _resolve_money(columns, kind)
-    plain = {k: v for k, v in columns.items() if k in contract_for(kind).names and k not in MONEY_FIELDS[kind]}
+    names = set(contract_for(kind).names) - set(MONEY_FIELDS[kind])
+    plain = {k: v for k, v in columns.items() if k in names}
     constants, origins = _constants(kind, plain, mapping, entity_id, report)
     derive_line = kind == "gl_detail" and "line_number" not in plain
     _report_missing(kind, headers, plain, money, constants, derive_line, chosen, columns, report)
@@ -154,7 +158,7 @@ def plan_ingest(headers: Sequence[str], kind: str, report: ValidationReport, *,
         derive_line_number=derive_line,
         account_name_columns=frozenset(chosen.account_name_columns if chosen else ()),
         date_order=date_order,
-        date_order_origin=("mapping file" if mapping.date_order else f"{chosen.name} profile's" if chosen else ""),
+        date_order_origin=_order_origin(mapping, chosen),
         decimal_comma=mapping.decimal_comma,
         default_decimal_comma=chosen.decimal_comma if chosen else False,
         decimal_origin=f"{chosen.name} profile" if chosen else "default",
@@ -165,7 +169,14 @@ def plan_ingest(headers: Sequence[str], kind: str, report: ValidationReport, *,
     )
 
 
-def _explicit_columns(mapping: ColumnMapping, headers: Sequence[str], report: ValidationReport) -> dict[str, str]:
+def _order_origin(mapping: ColumnMapping, profile: HeaderProfile | None) -> str:
+    if mapping.date_order:
+        return "mapping file's"
+    return f"{profile.name} profile's" if profile else ""
+
+
+def _explicit_columns(mapping: ColumnMapping, headers: Sequence[str],
+                      report: ValidationReport) -> dict[str, str]:
     """The mapping's columns, matched exactly or, failing that, ignoring case and spacing."""
     by_norm: dict[str, list[str]] = {}
     for header in headers:
@@ -208,7 +219,8 @@ def _constants(kind: str, plain: dict[str, str], mapping: ColumnMapping, entity_
         values[name], origins[name] = value, mapping.origin
     if entity_id is not None:
         if "entity_id" in values and values["entity_id"] != entity_id:
-            report.warn(f"entity_id argument {entity_id!r} overrides {values['entity_id']!r} from {mapping.origin}")
+            report.warn(f"entity_id argument {entity_id!r} overrides {values['entity_id']!r} "
+                        f"from {mapping.origin}")
         values["entity_id"], origins["entity_id"] = entity_id, "entity_id argument"
     for name in list(values):
         if name in plain:

@@ -151,7 +151,8 @@ def detect_encoding(path: Path, declared: str | None) -> tuple[str, str | None]:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "cp1252", f"{path.name} is not valid UTF-8; read as Windows-1252 (set encoding to override)"
+            return "cp1252", (f"{path.name} is not valid UTF-8; read as Windows-1252 "
+                              "(set encoding in a mapping file to override)")
     return "utf-8", None
 
 
