@@ -16,6 +16,7 @@ from auditray.ingest.amounts import (
     choose_decimal_comma,
     money_from_text,
     normalized_money_text,
+    separator_evidence,
 )
 from auditray.ingest.dates import infer_date_format, infer_time_format, parse_datetime, parse_time
 from auditray.ingest.headers import PROFILES, detect_profile, normalize_header
@@ -93,6 +94,28 @@ def test_decimal_separator_follows_evidence_then_convention(comma: int, point: i
     chosen, why = choose_decimal_comma(comma, point, default)
     assert chosen is expected
     assert why
+
+
+def separator_for(values: list[str], default: bool) -> bool:
+    frame = pl.DataFrame({"v": values})
+    counts = frame.select(separator_evidence(pl.col("v"), "")).row(0, named=True)
+    return choose_decimal_comma(counts["comma"], counts["point"], default)[0]
+
+
+@pytest.mark.parametrize(("values", "comma_by_default", "decimal_comma"), [
+    (["1.234,56", "7"], False, True),
+    (["12,5"], False, True),
+    (["1.234.567"], False, True),
+    (["1,234.56"], True, False),
+    (["47319.005"], True, False),
+    (["0.125"], True, False),
+    (["1,234,567"], True, False),
+    (["1.234", "5.678"], True, True),
+    (["1.234", "5.678"], False, False),
+])
+def test_the_decimal_separator_is_read_from_values_that_reveal_it(values: list[str], comma_by_default: bool,
+                                                                  decimal_comma: bool) -> None:
+    assert separator_for(values, comma_by_default) is decimal_comma
 
 
 # --- Dates and times -------------------------------------------------------------------------------

@@ -36,9 +36,11 @@ _BODY = {
 _DECIMALS = {False: r"\.(\d*)$", True: r",(\d*)$"}
 _THOUSANDS = {False: r"[,']", True: r"[.']"}
 
-COMMA_EVIDENCE = r",\d{1,2}$|\.\d{3},|\..*\."
-POINT_EVIDENCE = r"\.\d{1,2}$|,\d{3}\.|,.*,"
-AMBIGUOUS = r"^\d{1,3}[.,]\d{3}$"
+# A separator is a decimal one when it is followed by other than three digits, preceded by four
+# digits or a lone zero, or after the other separator; thousands separators may repeat.
+COMMA_EVIDENCE = r",\d{1,2}$|,\d{4,}$|\d{4,},\d*$|^0,|\.\d{3},|\..*\."
+POINT_EVIDENCE = r"\.\d{1,2}$|\.\d{4,}$|\d{4,}\.\d*$|^0\.|,\d{3}\.|,.*,"
+AMBIGUOUS = r"^[1-9]\d{0,2}[.,]\d{3}$"
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,13 @@ PLAIN_MONEY = r"^-?\d{1,16}(?:\.\d{1,2})?$"
 TRUE_WORDS = ["Y", "YES", "TRUE", "T", "1", "X", "J", "JA"]
 FALSE_WORDS = ["N", "NO", "FALSE", "F", "0", "NEIN"]
 
-# Keywords of client account types (QuickBooks "Other Current Asset", Xero "Direct Costs", ADS
-# "Revenue") and the contract's five types; checked in this order so "Cost of Sales" is an expense.
+# Keywords of client account types (QuickBooks "Other Current Asset", Xero "Direct Costs", NetSuite
+# "Deferred Revenue", ADS "Revenue") and the contract's five types; checked in this order, so
+# "Deferred Expense" is an asset, "Deferred Revenue" a liability and "Cost of Sales" an expense.
 ACCOUNT_TYPE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("asset", ("asset", "bank", "cash", "receivable", "inventory", "prepayment")),
-    ("liability", ("liabilit", "payable", "credit card", "accrual")),
+    ("asset", ("asset", "bank", "cash", "receivable", "inventory", "prepayment", "prepaid",
+               "deferred expense")),
+    ("liability", ("liabilit", "payable", "credit card", "deferred revenue", "unearned")),
     ("equity", ("equity", "capital", "retained")),
     ("expense", ("expense", "cost", "overhead", "depreciation")),
     ("revenue", ("revenue", "income", "sales")),
