@@ -78,7 +78,7 @@ GL_DETAIL = TableContract(
               "Date the entry takes effect in the books (posting date)."),
         Field("entry_date", pa.date32(), False, "Entry_Date",
               "Date the entry was keyed into the system; tests for backdating and post-closing entries need it."),
-        Field("entry_time", pa.time32("s"), False, "Entry_Time",
+        Field("entry_time", pa.time64("us"), False, "Entry_Time",
               "Time of day the entry was keyed; tests for after-hours postings need it."),
         Field("gl_account_number", pa.string(), True, "GL_Account_Number", "Account posted to."),
         Field("amount", MONEY, True, "Amount",

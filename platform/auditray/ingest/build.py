@@ -39,7 +39,7 @@ from auditray.ingest.sources import SourceTable
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "string": pl.String(), "int16": pl.Int16(), "int8": pl.Int8(), "int32": pl.Int32(),
-    "date32[day]": pl.Date(), "time32[s]": pl.Time(), "bool": pl.Boolean(),
+    "date32[day]": pl.Date(), "time64[us]": pl.Time(), "bool": pl.Boolean(),
     "decimal128(18, 2)": MONEY_DTYPE,
 }
 INTEGER_RANGES = {"fiscal_year": (MIN_YEAR, MAX_YEAR), "period": (0, 99), "line_number": (0, 2**31 - 1)}
@@ -104,7 +104,7 @@ def date_fields(kind: str) -> list[str]:
 
 
 def time_fields(kind: str) -> list[str]:
-    return [f.name for f in contract_for(kind).fields if str(f.type) == "time32[s]"]
+    return [f.name for f in contract_for(kind).fields if str(f.type) == "time64[us]"]
 
 
 def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> Survey:
@@ -411,7 +411,7 @@ def build_canonical(source: SourceTable, plan: IngestPlan, found: Survey) -> Can
             builder.integer(f.name, column, f.required)
         elif type_name == "date32[day]":
             builder.date(f.name, column, f.required)
-        elif type_name == "time32[s]":
+        elif type_name == "time64[us]":
             builder.time(f.name, column, f.required)
         elif type_name == "bool":
             builder.boolean(f.name, column, f.required)
