@@ -73,6 +73,32 @@ def test_init_db_twice_is_a_no_op(db_url: str) -> None:
         engine.dispose()
 
 
+def test_two_processes_initializing_at_once_both_succeed(db_url: str) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def initialize() -> None:
+        try:
+            barrier.wait(timeout=30)
+            init_db(db_url)
+        except BaseException as error:  # noqa: BLE001 - asserted on below
+            errors.append(error)
+
+    threads = [threading.Thread(target=initialize) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
 def test_a_database_at_an_older_revision_is_upgraded_in_place_keeping_its_rows(db_url: str) -> None:
     init_db(db_url, revision="0001")
     engine = make_engine(db_url)

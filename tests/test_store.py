@@ -367,6 +367,18 @@ def test_a_run_of_a_finalized_engagement_cannot_be_finished_again(
         )
 
 
+def test_a_dataset_profile_keeps_exact_amounts(engine: Engine, tenant: Tenant) -> None:
+    profile = {"debits": Decimal("1204331.07"), "credits": Decimal("-1204331.07"), "rows": 3}
+    with session_scope(engine) as session:
+        dataset = svc.register_dataset(
+            session, dataset_data(profile=profile), org_id=tenant.org_id, actor=tenant.partner_email
+        )
+    with session_scope(engine) as session:
+        stored = svc.get_dataset(session, dataset.id, org_id=tenant.org_id)
+        assert stored.profile == {"debits": "1204331.07", "credits": "-1204331.07", "rows": 3}
+        assert stored.row_count == 1_204_331
+
+
 def test_datasets_outside_any_engagement_stay_writable(
     engine: Engine, tenant: Tenant, finalized: dict
 ) -> None:

@@ -29,6 +29,9 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 # Execution option naming how SQLite transactions begin: IMMEDIATE (default) takes the write lock at
 # BEGIN; DEFERRED suits read-only engines, e.g. ``engine.execution_options(sqlite_begin="DEFERRED")``.
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+# PostgreSQL advisory-lock key serializing migrations ("AUDITMIG" in ASCII); SQLite's BEGIN IMMEDIATE
+# already serializes them.
+MIGRATION_LOCK_KEY = 0x41554449544D4947
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -151,6 +154,10 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Two processes starting at once (API and worker) must not both create the schema;
+                    # the second waits here, then finds the database already at head.
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                 command.upgrade(alembic_config(connection), revision)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

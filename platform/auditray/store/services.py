@@ -358,6 +358,9 @@ def register_dataset(session: Session, data: DatasetCreate, *, org_id: int, acto
     if data.engagement_id is not None:
         _open_engagement(session, data.engagement_id, org_id=org_id)
     dataset = Dataset.model_validate(data, update={"org_id": org_id, "created_by": actor_name(actor)})
+    if dataset.profile is not None:
+        # Profiles carry exact sums as Decimals; JSON columns need them as strings, as the trail does.
+        dataset.profile = audit_trail.canonical_details(dataset.profile)
     session.add(dataset)
     session.flush()
     audit_trail.record(
