@@ -1,3 +1,3 @@
 """Imports every command module so its commands register on the app."""
 
-from auditray.cli import audit_cmds, data_cmds, demo_cmds, generate_cmds  # noqa: F401
+from auditray.cli import audit_cmds, data_cmds, demo_cmds, generate_cmds, misc_cmds  # noqa: F401

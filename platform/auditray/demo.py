@@ -1,0 +1,196 @@
+"""The demo engagement, end to end on whatever the settings point at.
+
+A newcomer's first run: a firm and its team, a client engagement, a synthetic multi-entity
+ledger exported the way clients send them, ingestion through validation into the dataset store,
+the population completeness check (GL rolls the TB forward) on the chosen engine, and the audit
+trail verified at the end. Later capabilities (JE testing, TB mapping, sampling) join this flow.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from auditray.settings import Settings
+
+DEMO_ORG = ("Demo Audit LLP", "demo-audit")
+DEMO_TEAM = (
+    ("paula.partner@demo-audit.example", "Paula Partner", "partner"),
+    ("manny.manager@demo-audit.example", "Manny Manager", "manager"),
+    ("sam.senior@demo-audit.example", "Sam Senior", "senior"),
+    ("stacy.staff@demo-audit.example", "Stacy Staff", "staff"),
+    ("quinn.qc@demo-audit.example", "Quinn Reviewer", "qc_reviewer"),
+)
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, for the console summary and the tests."""
+
+    org_id: int
+    engagement_id: int
+    datasets: dict[str, int] = field(default_factory=dict)
+    run_id: int | None = None
+    result_uri: str | None = None
+    lines: int = 0
+    accounts_checked: int = 0
+    roll_forward_differences: int = 0
+    planted_anomalies: dict[str, int] = field(default_factory=dict)
+    audit_events: int = 0
+    audit_trail_ok: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _ensure_firm(session) -> tuple[int, str]:
+    """The demo firm and its team, created once and reused by later demo runs."""
+    from sqlmodel import select
+
+    from auditray.store import Organization, OrganizationCreate, Role, User, UserCreate
+    from auditray.store import services as svc
+
+    name, slug = DEMO_ORG
+    org = session.exec(select(Organization).where(Organization.slug == slug)).first()
+    if org is None:
+        org = svc.create_organization(session, OrganizationCreate(name=name, slug=slug), actor="system")
+    for email, full_name, role in DEMO_TEAM:
+        if session.exec(select(User).where(User.email == email)).first() is None:
+            svc.create_user(session, UserCreate(email=email, full_name=full_name, role=Role(role)),
+                            org_id=org.id, actor="system")
+    return org.id, DEMO_TEAM[0][0]
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    lines: int = 200_000,
+    seed: int = 42,
+    engine: str = "ray",
+    say: Say = print,
+    progress: Callable[[int], None] | None = None,
+) -> DemoResult:
+    """Run the demo engagement; every state change lands in the audit trail."""
+    from auditray import audit_trail, datasets
+    from auditray.completeness import ACCOUNT_ACTIVITY, roll_forward
+    from auditray.engine import run
+    from auditray.generate import GeneratorConfig, generate_engagement
+    from auditray.store import JobRunCreate, init_db, make_engine, session_scope
+    from auditray.store import services as svc
+    from auditray.version import code_version
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    init_db(settings.resolved_database_url)
+    db = make_engine(settings.resolved_database_url)
+
+    say(f"Generating a synthetic engagement: {lines:,} journal-entry lines, seed {seed}")
+    source_dir = settings.data_dir / "demo" / f"client-export-seed{seed}-{lines}"
+    generated = generate_engagement(
+        GeneratorConfig(seed=seed, n_lines=lines, export_formats=("ads_csv",)), source_dir, progress=progress
+    )
+    facts = json.loads(Path(generated.engagement).read_text())
+    timings["generate"] = time.perf_counter() - clock
+
+    with session_scope(db) as session:
+        org_id, partner = _ensure_firm(session)
+        engagement = svc.create_engagement(session, _engagement_from(facts), org_id=org_id, actor=partner)
+        for email, _, role in DEMO_TEAM[1:4]:
+            user = svc.get_user_by_email(session, email)
+            svc.add_engagement_member(session, engagement_id=engagement.id, user_id=user.id, team_role=role,
+                                      org_id=org_id, actor=partner)
+        svc.transition_engagement(session, engagement_id=engagement.id, to_state="fieldwork", org_id=org_id,
+                                  actor=partner, reason="client data received")
+    result = DemoResult(org_id=org_id, engagement_id=engagement.id)
+    say(f"Engagement {engagement.id}: {engagement.client_name}, {engagement.name} (fieldwork)")
+
+    clock = time.perf_counter()
+    senior = DEMO_TEAM[2][0]
+    inputs = {
+        "gl_detail": Path(generated.exports["ads_csv"]),
+        "trial_balance": Path(generated.trial_balance),
+        "chart_of_accounts": Path(generated.chart_of_accounts),
+    }
+    for kind, path in inputs.items():
+        dataset = datasets.ingest(path, kind, org_id=org_id, actor=senior, engagement_id=engagement.id,
+                                  settings=settings)
+        result.datasets[kind] = dataset.id
+        say(f"Ingested {path.name} as {kind} dataset {dataset.id}: {dataset.row_count:,} rows, "
+            f"format {dataset.profile['source_format']}, sha256 {dataset.content_sha256[:12]}...")
+        if kind == "gl_detail":
+            gl = dataset
+        elif kind == "trial_balance":
+            tb = dataset
+    timings["ingest"] = time.perf_counter() - clock
+    result.lines = gl.row_count
+
+    clock = time.perf_counter()
+    parameters = {"gl_dataset": gl.id, "tb_dataset": tb.id, "engine": engine}
+    with session_scope(db) as session:
+        job = svc.start_run(session, JobRunCreate(engagement_id=engagement.id, kind="completeness",
+                                                  parameters=parameters, code_version=code_version()),
+                            org_id=org_id, actor=senior)
+    try:
+        activity = run(ACCOUNT_ACTIVITY, datasets.dataset_files(gl.uri), engine=engine, settings=settings)
+        check = roll_forward(datasets.scan(tb).collect(), activity)
+        out = settings.data_dir / "runs" / f"run-{job.id}"
+        out.mkdir(parents=True, exist_ok=True)
+        check.write_parquet(out / "roll_forward.parquet")
+    except Exception as failure:
+        with session_scope(db) as session:
+            svc.finish_run(session, run_id=job.id, status="failed", org_id=org_id, actor=senior,
+                           error=f"{type(failure).__name__}: {failure}")
+        raise
+    with session_scope(db) as session:
+        svc.finish_run(session, run_id=job.id, status="succeeded", org_id=org_id, actor=senior,
+                       result_uri=str(out))
+    timings["completeness"] = time.perf_counter() - clock
+    broken = check.filter(pl.col("difference") != 0)
+    result.run_id, result.result_uri = job.id, str(out)
+    result.accounts_checked = check.height
+    result.roll_forward_differences = broken.height
+    total_activity = check["activity"].sum()
+    say(f"Completeness ({engine} engine): {check.height:,} accounts, GL activity {total_activity:,} "
+        f"(nets to zero when every entry balances), {broken.height} roll-forward differences")
+
+    labels = pl.read_parquet(generated.labels)
+    result.planted_anomalies = dict(sorted(labels.group_by("kind").len().iter_rows()))
+    say(f"Planted anomalies awaiting journal-entry testing: {labels.height:,} journals "
+        f"across {len(result.planted_anomalies)} kinds")
+
+    with session_scope(db) as session:
+        verified = audit_trail.verify(session)
+    result.audit_trail_ok, result.audit_events = verified.ok, verified.count
+    say(f"Audit trail: {verified.message}")
+    result.timings = {k: round(v, 2) for k, v in timings.items()}
+    db.dispose()
+    return result
+
+
+def _engagement_from(facts: dict[str, Any]):
+    """The engagement record from the generator's engagement facts (group materiality = sum of entities)."""
+    from auditray.store import EngagementCreate
+
+    entities = facts["entities"]
+    materiality = sum(Decimal(str(e["materiality"])) for e in entities)
+    performance = sum(Decimal(str(e["performance_materiality"])) for e in entities)
+    return EngagementCreate(
+        client_name=facts.get("client_name", "Acme Holdings"),
+        name=f"FY{facts['fiscal_year']} group financial statement audit",
+        fiscal_year=facts["fiscal_year"],
+        period_start=facts["period_start"],
+        period_end=facts["period_end"],
+        materiality=materiality,
+        performance_materiality=performance,
+    )
