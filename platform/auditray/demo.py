@@ -161,8 +161,8 @@ def run_demo(
     result.accounts_checked = check.height
     result.roll_forward_differences = broken.height
     total_activity = check["activity"].sum()
-    say(f"Completeness ({engine} engine): {check.height:,} accounts, GL activity {total_activity:,} "
-        f"(nets to zero when every entry balances), {broken.height} roll-forward differences")
+    say(f"Completeness ({engine} engine): {check.height:,} accounts, net GL activity {total_activity:,}, "
+        f"{broken.height} accounts where opening + activity != closing")
 
     labels = pl.read_parquet(generated.labels)
     result.planted_anomalies = dict(sorted(labels.group_by("kind").len().iter_rows()))
@@ -186,11 +186,11 @@ def _engagement_from(facts: dict[str, Any]):
     materiality = sum(Decimal(str(e["materiality"])) for e in entities)
     performance = sum(Decimal(str(e["performance_materiality"])) for e in entities)
     return EngagementCreate(
-        client_name=facts.get("client_name", "Acme Holdings"),
+        client_name=facts["entities"][0]["legal_name"].split(" Inc.")[0] + " group",
         name=f"FY{facts['fiscal_year']} group financial statement audit",
         fiscal_year=facts["fiscal_year"],
-        period_start=facts["period_start"],
-        period_end=facts["period_end"],
+        period_start=facts["fiscal_period_start"],
+        period_end=facts["fiscal_period_end"],
         materiality=materiality,
         performance_materiality=performance,
     )

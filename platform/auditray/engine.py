@@ -16,6 +16,7 @@ The local engine treats the whole input as one partition; the Ray engine hash-pa
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -149,6 +150,11 @@ def _run_ray(
     import ray.data
 
     ensure_ray(settings)
+    context = ray.data.DataContext.get_current()
+    # Our front doors show their own progress; Ray Data's per-operator logs would drown it.
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     if isinstance(source, pl.DataFrame):
         ds = ray.data.from_arrow(source.to_arrow())
     elif isinstance(source, pa.Table):

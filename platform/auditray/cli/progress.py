@@ -18,3 +18,5 @@ def line_progress(description: str, total: int) -> Iterator[Callable[[int], None
     ) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
+        # Targets are approximate (the generator lands within a few per cent): finish the bar honestly.
+        bar.update(task, total=bar.tasks[0].completed)
