@@ -12,7 +12,7 @@ from auditray.cli.app import app
 
 @app.command("demo")
 def demo(
-    lines: int = typer.Option(200_000, min=9_000, help="Journal-entry lines to generate."),
+    lines: int = typer.Option(200_000, min=20_000, help="Journal-entry lines to generate."),
     seed: int = typer.Option(42, help="Generator seed: the same seed gives the same engagement."),
     engine: str = typer.Option("ray", help="local, ray or auto: where the batch computations run."),
     data_dir: Path = typer.Option(None, help="Data directory (default: AUDITRAY_DATA_DIR or ~/.auditray)."),
