@@ -247,8 +247,14 @@ class _Planter:
         batch.poster[:] = posters
         batch.entry_time[:] = (people_times(self.rng, self.plan.roster.hour_centre[posters]) if times is None
                                else times)
-        headers = {t.spec.code: t.headers for t in self.plan.templates}
-        batch.header_prefix[:] = [self.rng.choice(headers.get(p[2], headers["expense_allocation"])) for p in pairs]
+        templates = {t.spec.code: t for t in self.plan.templates}
+        prefixes = []
+        for debit, _, template_code in pairs:
+            t = templates.get(template_code, templates["expense_allocation"])
+            named = t.account_headers[self.rng.integers(len(t.account_headers)), debit] \
+                if t.account_headers.size else -1
+            prefixes.append(named if named >= 0 else self.rng.choice(t.headers))
+        batch.header_prefix[:] = prefixes
         period = self.ctx.calendar.period_of(effective)
         batch.header_suffix[:] = self.plan.period_labels[np.clip(period, 1, 12) - 1]
         batch.line_text[:] = self.plan.account_texts[batch.line_account]
@@ -436,7 +442,6 @@ def _period_end(p: _Planter, specs: list[PlantSpec]) -> None:
               int(p.rng.choice(accrual.single[0], p=accrual.single[1])), "accrual") for _ in specs]
     window = np.stack([p.ctx.calendar.close_window(int(q))[0] for q in p.ctx.calendar.period_of(days)])
     batch = p.plain(days, cents=cents, pairs=pairs, entry=window)
-    batch.header_prefix[:] = accrual.headers[p.rng.integers(0, len(accrual.headers), len(specs))]
     batch.auto_reverse[:] = True  # like every accrual, it reverses next period
     period = p.ctx.calendar.period_of(days)
     p.add(batch, "period_end", [

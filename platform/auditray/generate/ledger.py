@@ -117,7 +117,7 @@ def volume_entries(ctx: ChunkContext) -> JournalBatch:
             batch.entry[:] = (close_window_dates(ctx, n) if spec.timing == "month_end"
                               else manual_entry_dates(ctx, batch.effective))
             batch.entry_time[:] = people_times(rng, plan.roster.hour_centre[posters])
-            batch.header_prefix[:] = rng.choice(t.headers, size=n)
+            batch.header_prefix[:] = manual_headers(rng, t, batch)
             batch.header_suffix[:] = plan.period_labels[chunk.period - 1]
         else:
             batch.entry[:] = batch.effective
@@ -148,6 +148,16 @@ def _settle(ctx: ChunkContext, t, net: np.ndarray, cap: float) -> np.ndarray:
     scaled = np.maximum(scaled, net.min())
     scaled += scaled % ROUND_CENTS == 0
     return scaled
+
+
+def manual_headers(rng: np.random.Generator, t, batch: JournalBatch) -> np.ndarray:
+    """Header texts of manual journals: the team's phrase, naming the account of the first line
+    on the expense side where the template does."""
+    if not t.account_headers.size:
+        return rng.choice(t.headers, size=batch.n_journals)
+    phrase = rng.integers(0, len(t.account_headers), batch.n_journals)
+    headers = t.account_headers[phrase, batch.line_account[batch.counter]]
+    return np.where(headers >= 0, headers, rng.choice(t.headers, size=batch.n_journals))
 
 
 def journal_totals(batch: JournalBatch) -> np.ndarray:

@@ -18,7 +18,13 @@ from auditray.generate.chart import ASSET_CLASSES, Chart, build_chart
 from auditray.generate.config import ANOMALY_KINDS, GeneratorConfig
 from auditray.generate.entities import EntityProfile, entity_profiles
 from auditray.generate.journals import Vocabulary
-from auditray.generate.templates import MANUAL_PHRASES, VOLUME_TEMPLATES, Template, party_names
+from auditray.generate.templates import (
+    ACCOUNT_PHRASES,
+    MANUAL_PHRASES,
+    VOLUME_TEMPLATES,
+    Template,
+    party_names,
+)
 from auditray.generate.users import Roster, build_roster
 
 # Entries that are not drawn in volume: recurring entries, reversals, and the plain manual journal
@@ -80,6 +86,8 @@ class ResolvedTemplate:
     annual: int = 0
     median: float = 0.0
     cap_cents: int = 0  # largest net amount drawn
+    # Header per (phrase, debit account) for manual templates that name the account, else empty.
+    account_headers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     headers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
@@ -279,6 +287,11 @@ def _plan_entity(config: GeneratorConfig, calendar: FiscalCalendar, index: int, 
     for t in templates:
         phrases = MANUAL_PHRASES.get(t.spec.code, (t.spec.header,))
         t.headers = vocab.add_many(list(phrases))
+        if t.spec.code in ACCOUNT_PHRASES:
+            t.account_headers = np.full((len(ACCOUNT_PHRASES[t.spec.code]), len(chart)), -1, np.int32)
+            for i, phrase in enumerate(ACCOUNT_PHRASES[t.spec.code]):
+                for account in t.multi[0]:
+                    t.account_headers[i, account] = vocab.add(phrase.format(name=chart.names[account]))
     opening, prior_opening, prior_closing = _balances(chart, templates, thresholds, recurring, revenue,
                                                       revenue * prior_growth, rng)
 

@@ -152,6 +152,14 @@ MANUAL_PHRASES: dict[str, tuple[str, ...]] = {
                            "Allocation of facility costs"),
 }
 
+# Header wording that names the account worked on, per manual template ({name}: the account name).
+ACCOUNT_PHRASES: dict[str, tuple[str, ...]] = {
+    "accrual": ("Accrual for {name}", "Month-end accrual - {name}", "Accrued {name}"),
+    "reclass": ("Reclassification of {name}", "Reclass to {name}", "Cost centre transfer - {name}"),
+    "prepaid_release": ("Release of prepaid {name}", "Prepaid expense release - {name}"),
+    "expense_allocation": ("Allocation of shared costs to {name}", "Cost allocation - {name}"),
+}
+
 # Words and phrases that make an auditor look twice (ISA 240 A44, AS 2401 .61); the baseline never uses them.
 SUSPICIOUS_KEYWORDS = ("plug", "adjust per cfo", "reverse later", "write off", "write-off", "correction",
                        "override", "per ceo", "do not reverse", "manual fix")
