@@ -529,6 +529,21 @@ def test_generation_streams_chunk_by_chunk(tmp_path):
     assert peak < 100 * result.n_lines
 
 
+def test_non_calendar_fiscal_year_keeps_every_date_inside_it(tmp_path):
+    result = generate_engagement(GeneratorConfig(seed=8, n_lines=9_000, n_entities=2, fiscal_year=2026,
+                                                 fiscal_year_start_month=4), tmp_path)
+    meta = json.loads(result.engagement.read_text())
+    assert (meta["fiscal_period_start"], meta["fiscal_period_end"]) == ("2025-04-01", "2026-03-31")
+    gl = pl.read_parquet(result.out_dir / "gl_detail")
+    assert gl["effective_date"].min() >= date(2025, 4, 1) and gl["effective_date"].max() <= date(2026, 3, 31)
+    by_period = gl.group_by("period").agg(pl.col("effective_date").dt.month().unique())
+    assert dict(zip(by_period["period"], by_period["effective_date"].list.first())) == \
+        {p: (p + 2) % 12 + 1 for p in range(1, 13)}
+    tb = pl.read_parquet(result.trial_balance)
+    assert set(tb["period_end_date"]) == {date(2026, 3, 31)}
+    assert tb.group_by("entity_id").agg(pl.col("closing_balance").sum())["closing_balance"].to_list() == [0, 0]
+
+
 def test_rerun_into_the_same_directory_leaves_no_stale_parts(tmp_path):
     generate_engagement(GeneratorConfig(seed=1, n_lines=24_000, n_entities=1, max_chunk_lines=10_000), tmp_path)
     smaller = generate_engagement(GeneratorConfig(seed=1, n_lines=9_000, n_entities=1), tmp_path)

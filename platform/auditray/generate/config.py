@@ -9,6 +9,8 @@ from typing import Any
 
 GENERATOR_VERSION = "1.0.0"
 EXPORT_FORMATS = ("ads_csv", "sap_csv")
+# Below this an entity has too few entries for a year of payroll, depreciation and month-end closes.
+MIN_ENTITY_LINES = 4_000
 
 # Every kind of planted anomaly, in the order the journal-entry tests look for them.
 ANOMALY_KINDS = (
@@ -44,8 +46,9 @@ class GeneratorConfig:
     max_chunk_lines: int = 250_000
 
     def __post_init__(self) -> None:
-        if self.n_lines < 3_000 * self.n_entities:
-            raise ValueError(f"n_lines must be at least 3,000 per entity ({3_000 * self.n_entities:,} here)")
+        if self.n_lines < MIN_ENTITY_LINES * self.n_entities:
+            raise ValueError(f"n_lines must be at least {MIN_ENTITY_LINES:,} per entity "
+                             f"({MIN_ENTITY_LINES * self.n_entities:,} here)")
         if not 0 <= self.anomaly_rate <= 0.2:
             raise ValueError("anomaly_rate must be between 0 and 0.2")
         if not 1 <= self.n_entities <= 50:

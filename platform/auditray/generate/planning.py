@@ -15,7 +15,7 @@ import numpy as np
 
 from auditray.generate.calendar import FiscalCalendar
 from auditray.generate.chart import ASSET_CLASSES, Chart, build_chart
-from auditray.generate.config import ANOMALY_KINDS, GeneratorConfig
+from auditray.generate.config import ANOMALY_KINDS, MIN_ENTITY_LINES, GeneratorConfig
 from auditray.generate.entities import EntityProfile, entity_profiles
 from auditray.generate.journals import Vocabulary
 from auditray.generate.templates import (
@@ -197,9 +197,11 @@ def plan_engagement(config: GeneratorConfig) -> EngagementPlan:
                               config.close_window_business_days)
     profiles = entity_profiles(config.n_entities)
     group = [p.entity_id for p in profiles]
+    # Every entity gets a minimum ledger; the rest is shared by size.
     total_size = sum(p.size for p in profiles)
+    spare = config.n_lines - MIN_ENTITY_LINES * len(profiles)
     entities = [
-        _plan_entity(config, calendar, i, p, group, int(config.n_lines * p.size / total_size))
+        _plan_entity(config, calendar, i, p, group, MIN_ENTITY_LINES + int(spare * p.size / total_size))
         for i, p in enumerate(profiles)
     ]
     # Intercompany charges appear in the parent's and each subsidiary's books with the same amount.
