@@ -162,8 +162,9 @@ def _plan_recurring_endings(entity: EntityPlan, rng: np.random.Generator, n: int
     plants: list[PlantSpec] = []
     posters = entity.roster.by_role("accountant")
     posters = posters[posters != entity.fabricator]
-    cap = max(entity.thresholds.manual_cap, 600_000)
-    while sum(p.size for p in plants) < n:
+    # Everyday sizes: a few thousand, like the rest of the team's entries.
+    cap = max(min(entity.thresholds.manual_cap, 2_000_000), 600_000)
+    while len(plants) < n:
         size = int(rng.integers(4, 6))
         user = int(rng.choice(posters))
         limit = int(entity.roster.posting_limit_cents[user])
@@ -364,7 +365,7 @@ def _high_value(p: _Planter, specs: list[PlantSpec]) -> None:
 
 def _round_amount(p: _Planter, specs: list[PlantSpec]) -> None:
     posters = p.regular_posters(len(specs))
-    ceiling = max(p.plan.thresholds.manual_cap * 1.25, 5_000_00)
+    ceiling = max(min(p.plan.thresholds.manual_cap * 1.25, 100_000_00), 5_000_00)
     cents = []
     for poster in posters:
         limit = p.plan.roster.posting_limit_cents[poster]
