@@ -27,7 +27,15 @@ from auditray.generate.journals import (
     split_journals,
     window_times,
 )
-from auditray.generate.planning import CODE, TEMPLATE_TABLE, ChunkSpec, EngagementPlan, EntityPlan, rng_for
+from auditray.generate.planning import (
+    CODE,
+    TEMPLATE_TABLE,
+    ChunkSpec,
+    EngagementPlan,
+    EntityPlan,
+    ResolvedTemplate,
+    rng_for,
+)
 from auditray.generate.recurring import ChunkContext, recurring_entries
 
 MANUAL = np.array([row[3] for row in TEMPLATE_TABLE])
@@ -81,6 +89,7 @@ def close_window_dates(ctx: ChunkContext, n: int) -> np.ndarray:
 
 
 def volume_entries(ctx: ChunkContext) -> JournalBatch:
+    """The chunk's everyday entries: sub-ledger postings and the accounting team's manual work."""
     plan, chunk, rng, cal = ctx.plan, ctx.chunk, ctx.rng, ctx.calendar
     busy = np.isin(chunk.days, cal.period_end_days(chunk.period, 3))
     day_weights = np.where(busy, 1.5, 1.0)
@@ -100,8 +109,7 @@ def volume_entries(ctx: ChunkContext) -> JournalBatch:
                                avoid_lo=(limits * APPROVAL_BAND).astype(np.int64), avoid_hi=limits)
         else:
             posters = np.full(n, plan.roster.user(spec.user))
-            net = draw_amounts(rng, n, t.median, spec.sigma, floor_cents=floor,
-                               cap_cents=t.cap_cents)
+            net = draw_amounts(rng, n, t.median, spec.sigma, cap_cents=t.cap_cents, floor_cents=floor)
         if spec.settles:
             net = _settle(ctx, t, net, t.cap_cents)
         batch = split_journals(rng, net, t.single, 1 if spec.single_side == "D" else -1, t.multi, spec.lines,
@@ -132,7 +140,7 @@ def volume_entries(ctx: ChunkContext) -> JournalBatch:
     return concat(batches)
 
 
-def _settle(ctx: ChunkContext, t, net: np.ndarray, cap: float) -> np.ndarray:
+def _settle(ctx: ChunkContext, t: ResolvedTemplate, net: np.ndarray, cap: float) -> np.ndarray:
     """Scale settlement amounts to a share of the balance they settle (receipts follow receivables)."""
     role, share = t.spec.settles
     accounts, _ = ctx.plan.chart.pool(role)
@@ -150,7 +158,7 @@ def _settle(ctx: ChunkContext, t, net: np.ndarray, cap: float) -> np.ndarray:
     return scaled
 
 
-def manual_headers(rng: np.random.Generator, t, batch: JournalBatch) -> np.ndarray:
+def manual_headers(rng: np.random.Generator, t: ResolvedTemplate, batch: JournalBatch) -> np.ndarray:
     """Header texts of manual journals: the team's phrase, naming the account of the first line
     on the expense side where the template does."""
     if not t.account_headers.size:
@@ -261,7 +269,7 @@ class EntityLedger:
         start = self.entity.opening + self.activity[: chunk.period - 1].sum(axis=0)
         return ChunkContext(self.entity, self.calendar, chunk, rng, self.plan.config.fiscal_year, int(due), start)
 
-    def generate(self, chunk: ChunkSpec) -> tuple[pa.Table, list[tuple[str, str, str]]]:
+    def generate(self, chunk: ChunkSpec) -> tuple[pa.Table, list[tuple[str, str, str, str]]]:
         """The chunk's lines as a canonical GL_DETAIL table, and its labels (entity, journal id, kind, detail)."""
         from auditray.generate.anomalies import plant_anomalies
 
@@ -289,10 +297,13 @@ class EntityLedger:
         self.vat_flow[chunk.period] += int(batch.line_cents[invoices].sum())
         self.lines += batch.n_lines
         self.journals += batch.n_journals
-        ids = self._journal_ids(numbers)
         entity_id = self.entity.profile.entity_id
-        labels = [(entity_id, ids[label.journal], label.kind,
-                   label.detail.format(*(ids[r] for r in label.refs))) for label in planted.labels]
+
+        def journal_id(journal: int) -> str:
+            return f"{numbers[journal]:010d}"
+
+        labels = [(entity_id, journal_id(label.journal), label.kind,
+                   label.detail.format(*(journal_id(r) for r in label.refs))) for label in planted.labels]
         return table, labels
 
     def _reversals(self, ctx: ChunkContext) -> tuple[JournalBatch, list[tuple[int, int]]]:
@@ -348,10 +359,6 @@ class EntityLedger:
         if n:
             self.next_number = int(sequence[-1]) + 1
         return numbers, order
-
-    @staticmethod
-    def _journal_ids(numbers: np.ndarray) -> list[str]:
-        return [f"{n:010d}" for n in numbers]
 
     def _table(self, ctx: ChunkContext, batch: JournalBatch, numbers: np.ndarray, order: np.ndarray) -> pa.Table:
         rank = np.empty(batch.n_journals, np.int64)
