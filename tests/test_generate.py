@@ -141,6 +141,8 @@ def test_size_and_summary_match_the_request(engagement, gl, meta):
     assert [e["entity_id"] for e in meta["entities"]] == ["US01", "DE01", "GB01"]
     assert meta["seed"] == SMALL.seed and meta["parameters"]["n_lines"] == SMALL.n_lines
     assert meta["closing_date"] == "2026-01-30"
+    assert set(meta["anomaly_signatures"]) == set(ANOMALY_KINDS)
+    assert meta["batch_windows"]["BATCH_AR"] == [["22:00", "23:30"]]
     assert gl.filter(pl.col("je_header_description").is_null()).select("journal_id").n_unique() == \
         engagement.label_counts["missing_description"]
 

@@ -66,6 +66,42 @@ SENSITIVE_PAIRS = (("ar_trade", "revenue", "Manual customer invoice"),
                    ("sbc", "apic", "Share-based compensation top-up"))
 
 
+# What a test finds on each planted journal, in one sentence (also written to engagement.json).
+ANOMALY_SIGNATURES = {
+    "unbalanced_entry": "debits differ from credits; planted in pairs whose differences offset, so the ledger "
+                        "and the trial balance still balance",
+    "sequence_gap": "journal numbers are missing immediately before the labelled journal (one contiguous "
+                    "sequence per entity)",
+    "duplicate_entry": "same accounts, amounts and effective date as another journal (the original, named in "
+                       "the detail); only the copy is labelled",
+    "high_value": "a manual entry above the high-value threshold (performance materiality), and its automatic "
+                  "reversal next period",
+    "round_amount": "an amount that is a multiple of 1,000.00",
+    "recurring_ending": "four or five entries by one user to the same accounts whose different amounts end in "
+                        "the same digits (999.00, 990.00, 950.00 or 499.00)",
+    "unusual_user": "posted by a user who is not an authorised poster and posts at most three journals",
+    "manual_to_sensitive_account": "a manual entry to a cash, revenue or equity account",
+    "weekend_posting": "entered and effective on a Saturday or Sunday",
+    "holiday_posting": "entered and effective on an observed US federal holiday",
+    "after_hours": "a manual entry keyed outside business hours (08:00-18:00)",
+    "period_end": "a manual entry on the last business day of a period of at least 30% of the high-value "
+                  "threshold (everyday manual entries stay below 20%)",
+    "post_closing": "entered after the closing date, effective within the fiscal year",
+    "backdated": "entered more than 45 days after its effective date, on or before the closing date",
+    "missing_description": "no header and no line description",
+    "suspicious_keyword": "the header contains one of the suspicious keywords",
+    "seldom_used_account": "a posting to an account listed as seldom used (the baseline never posts to them)",
+    "rare_account_pair": "a debit/credit account combination that no other journal of the entity uses",
+    "below_approval_threshold": "an amount 95-100% of the poster's approval limit, so it needs no approval",
+    "split_entry": "three or four entries by one user on one day to the same accounts, each 85-95% of the "
+                   "approval limit, together above it",
+    "suspense_account": "a posting to a suspense account",
+    "benford_outlier": "one user's invented amounts, first digits 4-7 only: that user's first digits do not "
+                       "follow Benford's law",
+    "ml_outlier": "bank charges hundreds of times the account's median amount",
+}
+
+
 @dataclass(frozen=True)
 class PlantSpec:
     kind: str

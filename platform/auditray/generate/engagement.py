@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from auditray.contract import SCHEMA_VERSION
 from auditray.generate.anomalies import (
+    ANOMALY_SIGNATURES,
     BACKDATED_THRESHOLD_DAYS,
     BELOW_APPROVAL_BAND,
     HIGH_VALUE_BAND,
@@ -38,7 +39,7 @@ from auditray.generate.config import ANOMALY_KINDS, GENERATOR_VERSION, Generated
 from auditray.generate.ledger import EntityLedger
 from auditray.generate.planning import EngagementPlan, EntityPlan, plan_engagement
 from auditray.generate.recurring import WINDOWS
-from auditray.generate.templates import SUSPICIOUS_KEYWORDS
+from auditray.generate.templates import SUSPICIOUS_KEYWORDS, VOLUME_TEMPLATES
 from auditray.generate.trial_balance import prior_trial_balance, trial_balance
 from auditray.generate.writer import PARQUET_OPTIONS, LedgerWriter
 
@@ -153,6 +154,20 @@ def _entity_metadata(entity: EntityPlan, ledger: EntityLedger) -> dict[str, Any]
     }
 
 
+def _batch_windows() -> dict[str, list[list[str]]]:
+    """When each batch user posts: the windows of its volume templates and recurring entries."""
+    def hhmm(seconds: int) -> str:
+        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+
+    windows: dict[str, set[tuple[int, int]]] = {}
+    for t in VOLUME_TEMPLATES:
+        if t.user:
+            windows.setdefault(t.user, set()).add(t.window)
+    for user, window in WINDOWS.items():
+        windows.setdefault(user, set()).add(window)
+    return {user: [[hhmm(a), hhmm(b)] for a, b in sorted(spans)] for user, spans in sorted(windows.items())}
+
+
 def engagement_metadata(plan: EngagementPlan, ledgers: list[EntityLedger], label_counts: dict[str, int],
                         writer: LedgerWriter) -> dict[str, Any]:
     config, cal = plan.config, plan.calendar
@@ -171,8 +186,7 @@ def engagement_metadata(plan: EngagementPlan, ledgers: list[EntityLedger], label
         "close_window_business_days": config.close_window_business_days,
         "business_hours": {"start": "08:00:00", "end": "18:00:00", "weekdays": "Monday-Friday",
                            "applies_to": "entries keyed by people (manual_entry = true)"},
-        "batch_windows": {user: [f"{a // 3600:02d}:{a // 60 % 60:02d}", f"{b // 3600:02d}:{b // 60 % 60:02d}"]
-                          for user, (a, b) in sorted(WINDOWS.items())},
+        "batch_windows": _batch_windows(),
         "holiday_calendar": "US federal holidays, observed dates (5 U.S.C. 6103)",
         "holidays": [{"date": d.isoformat(), "name": n} for d, n in cal.holidays_named
                      if cal.start.year <= d.year <= cal.closing_date.year],
@@ -186,7 +200,11 @@ def engagement_metadata(plan: EngagementPlan, ledgers: list[EntityLedger], label
             "period_end_business_days": 2,
             "period_end_unusual_share_of_high_value": PERIOD_END_BAND[0],
             "round_amount": "a multiple of 1,000.00",
+            "high_value_note": "in small ledgers (a few hundred invoices a year) performance materiality is only "
+                               "a few invoices' worth, so some sub-ledger entries exceed it too; the planted "
+                               "high-value entries are manual",
         },
+        "anomaly_signatures": ANOMALY_SIGNATURES,
         "suspicious_keywords": list(SUSPICIOUS_KEYWORDS),
         "entities": [_entity_metadata(e.entity, e) for e in ledgers],
         "anomaly_kinds": list(ANOMALY_KINDS),
