@@ -17,9 +17,12 @@ stamp=".venv/.auditray-installed"
 want="$(sha256sum pyproject.toml | cut -c1-64) $extras"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing auditray[$extras] and its pinned dependencies into .venv"
-  .venv/bin/python -m pip install --quiet --upgrade pip
+  # This machine's pip configuration names local package mirrors, some of which are empty; pip warns
+  # about each of those once per package. The warnings are noise, errors still show.
+  quiet_pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+  quiet_pip install --quiet --upgrade pip
   # torch==2.13.0 (CPU) is pinned in pyproject: a looser pin would pull a multi-GB CUDA build.
-  .venv/bin/python -m pip install --quiet -e ".[$extras]"
+  quiet_pip install --quiet -e ".[$extras]"
   echo "$want" > "$stamp"
 else
   echo "==> .venv is up to date"
