@@ -741,3 +741,21 @@ def test_quickbooks_account_list_types_become_the_contract_types(tmp_path: Path)
     assert frame["account_type"].to_list() == ["asset", "liability", "expense", "revenue"]
     assert frame["account_subtype"][0] == "Accounts Receivable (A/R)"
     assert frame["gl_account_name"][3] == "Design income"
+
+
+def test_an_ambiguous_date_column_takes_the_order_another_date_column_of_the_file_proves(tmp_path: Path) -> None:
+    source = write(tmp_path, "gl.csv", (
+        "Business_Unit_Code,Journal_ID,Journal_ID_Line_Number,Effective_Date,Entered_Date,GL_Account_Number,Amount\n"
+        "US01,J1,1,12/31/2024,01/03/2025,6100,12.00\n"
+        "US01,J1,2,12/31/2024,01/03/2025,2100,-12.00\n"))
+    lines = read_source(source, "gl_detail")
+    assert lines["entry_date"].to_list() == [dt.date(2025, 1, 3)] * 2
+    assert any("Effective_Date" in w and "month/day/year" in w for w in validate_source(source, "gl_detail").warnings)
+
+
+def test_a_file_whose_every_date_is_ambiguous_is_still_refused(tmp_path: Path) -> None:
+    source = write(tmp_path, "gl.csv", (
+        "Business_Unit_Code,Journal_ID,Journal_ID_Line_Number,Effective_Date,Entered_Date,GL_Account_Number,Amount\n"
+        "US01,J1,1,01/02/2025,01/03/2025,6100,12.00\n"
+        "US01,J1,2,01/02/2025,01/03/2025,2100,-12.00\n"))
+    assert validate_source(source, "gl_detail").counts.get("ambiguous_date_format") == 2

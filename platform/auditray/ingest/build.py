@@ -8,7 +8,7 @@ once for its values and its problems together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -24,6 +24,7 @@ from auditray.ingest.amounts import (
     separator_evidence,
 )
 from auditray.ingest.dates import (
+    FAMILIES,
     MAX_YEAR,
     MIN_YEAR,
     DateChoice,
@@ -159,6 +160,7 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
             else:
                 values = pl.Series(row[names[column]] or [], dtype=pl.String)
                 result.time_patterns[column] = infer_time_format(values)
+    choices: dict[str, tuple[DateChoice, pl.Series]] = {}
     for name in date_fields(plan.kind):
         if name not in plan.columns:
             continue
@@ -169,6 +171,9 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
         else:
             choice = infer_date_format(values, column=column, order=plan.date_order,
                                        order_origin=plan.date_order_origin)
+        choices[column] = (choice, values)
+    _settle_ambiguous_orders(choices)
+    for column, (choice, values) in choices.items():
         if choice.note:
             report.warn(choice.note)
         if choice.ambiguous:
@@ -179,6 +184,31 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
                 file=report.source, column=column, value=_first(values)))
         result.date_choices[column] = choice
     return result
+
+
+FAMILY_ORDER = {f.name: f.order for f in FAMILIES}
+
+
+def _settle_ambiguous_orders(choices: dict[str, tuple[DateChoice, pl.Series]]) -> None:
+    """Read an ambiguous date column in the day/month order the file's other date columns prove.
+
+    One export uses one date convention: when ``Effective_Date`` holds 12/31/2024 (month first beyond
+    doubt) and ``Entered_Date`` holds only values like 01/03/2025, the latter is month first too. Only
+    when no column of the file settles the order does the ambiguity stand as an error.
+    """
+    proven = {FAMILY_ORDER.get(c.family) for c, _ in choices.values() if not c.ambiguous} - {None}
+    if len(proven) != 1:
+        return
+    order = proven.pop()
+    witness = next(col for col, (c, _) in choices.items()
+                   if not c.ambiguous and FAMILY_ORDER.get(c.family) == order)
+    for column, (choice, values) in list(choices.items()):
+        if choice.ambiguous:
+            settled = infer_date_format(values, column=column, order=order)
+            shown = "month/day/year" if order == "us" else "day/month/year"
+            note = (f"column {column!r}: every date reads both month-first and day-first; read as {shown}, "
+                    f"the order column {witness!r} of the same file proves")
+            choices[column] = (replace(settled, note=note), values)
 
 
 def _first(values: pl.Series) -> str | None:
