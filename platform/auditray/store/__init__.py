@@ -5,6 +5,7 @@ work inside ``session_scope(make_engine())`` with the functions of ``auditray.st
 service records its audit event (``auditray.audit_trail``) in the same transaction.
 """
 
+from auditray.store import auth_models as _auth_models  # noqa: F401  (API tables, migration 0005)
 from auditray.store import guards as _guards  # noqa: F401  (registers the flush-time guards)
 from auditray.store.db import (
     current_revision,
