@@ -609,12 +609,13 @@ def test_missing_required_column_names_the_field_its_ads_name_and_the_headers_fo
     assert "'Journal_ID', 'Effective_Date', 'Amount'" in message
 
 
-def test_entity_must_come_from_a_column_the_argument_or_the_mapping(tmp_path: Path) -> None:
+def test_a_single_company_export_without_an_entity_column_belongs_to_the_default_entity(tmp_path: Path) -> None:
     source = write(tmp_path, "gl.csv",
                    "Journal_ID,Effective_Date,GL_Account_Number,Amount\nJ1,2024-01-31,1,5\n")
-    report = rejection(source)
-    assert report.counts == {"missing_entity": 1}
-    assert "entity_id=" in report.errors[0].message
+    report = validate_source(source, "gl_detail")
+    assert report.ok and any("entity 'DEFAULT'" in w and "--entity" in w for w in report.warnings)
+    assert read_source(source, "gl_detail")["entity_id"].to_list() == ["DEFAULT"]
+    assert read_source(source, "gl_detail", entity_id="E7")["entity_id"].to_list() == ["E7"]
     assert read_source(source, "gl_detail", mapping={"entity_id": "E9"})["entity_id"].to_list() == ["E9"]
 
 

@@ -211,6 +211,9 @@ def _resolve_money(columns: dict[str, str], kind: str) -> dict[str, MoneySource]
     return money
 
 
+DEFAULT_ENTITY = "DEFAULT"
+
+
 def _constants(kind: str, plain: dict[str, str], mapping: ColumnMapping, entity_id: str | None,
                report: ValidationReport) -> tuple[dict[str, str], dict[str, str]]:
     values: dict[str, str] = {}
@@ -222,6 +225,11 @@ def _constants(kind: str, plain: dict[str, str], mapping: ColumnMapping, entity_
             report.warn(f"entity_id argument {entity_id!r} overrides {values['entity_id']!r} "
                         f"from {mapping.origin}")
         values["entity_id"], origins["entity_id"] = entity_id, "entity_id argument"
+    if "entity_id" not in plain and "entity_id" not in values:
+        # Single-company exports (QuickBooks, Xero, most ADS files of one client) carry no entity column.
+        values["entity_id"], origins["entity_id"] = DEFAULT_ENTITY, "default"
+        report.warn(f"no entity column (ADS Business_Unit_Code): every row belongs to entity {DEFAULT_ENTITY!r}; "
+                    "pass entity_id= (--entity) or set entity_id in a mapping file to name it")
     for name in list(values):
         if name in plain:
             report.warn(f"{name} comes from column {plain[name]!r}; the constant {values[name]!r} "
@@ -256,13 +264,6 @@ def _report_missing(kind: str, headers: Sequence[str], plain: dict[str, str], mo
         if f.name == "line_number" and derive_line:
             continue
         looked = _looked_for(profile, kind, f.name)
-        if f.name == "entity_id":
-            report.add(Issue(
-                "missing_entity",
-                f"required field entity_id (ADS {f.ads_name}) has no column{looked}; pass entity_id= or set "
-                f"entity_id in a mapping file. Headers found: {found}",
-                file=report.source, column=None))
-            continue
         how = ""
         if f.name in MONEY_FIELDS[kind]:
             partial = [c for c in (f"{f.name}_debit", f"{f.name}_credit") if c in columns]

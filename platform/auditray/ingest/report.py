@@ -18,7 +18,6 @@ ERROR_KINDS: dict[str, str] = {
     "mapping_column_not_found": "the mapping names a column the file does not have",
     "missing_column": "a required field has no column",
     "ambiguous_column": "a column name appears more than once",
-    "missing_entity": "no entity_id column, argument or mapping constant",
     "empty_file": "the file has no data rows",
     "ambiguous_date_format": "day/month order cannot be told from the values",
     "missing_value": "a required value is empty",
