@@ -43,7 +43,7 @@ def ingest_file(
     kind: str = typer.Option("gl_detail", "--kind", "-k", help=KINDS_HELP),
     mapping: Path = typer.Option(None, exists=True, dir_okay=False,
                                  help="Column-mapping file (YAML, JSON or TOML) for exports not recognised."),
-    entity: str = typer.Option(None, help="Entity id for files without a Business_Unit_Code/BUKRS column."),
+    entity: str = typer.Option(None, help="Entity id for files without a Business_Unit_Code/BUKRS column (default: DEFAULT)."),
     org: str = typer.Option(None, help="Organization slug (default: the only one)."),
     engagement: int = typer.Option(None, help="Engagement id the dataset is evidence for."),
     name: str = typer.Option(None, help="Dataset name (default: the file name)."),
