@@ -154,6 +154,23 @@ def parse_amount_text(values: pl.Series, *, decimal_comma: bool = False) -> Pars
     return ParsedAmounts(frame["units"], frame["negative"], frame["invalid"])
 
 
+def canonical_amount_text(values: pl.Series, *, decimal_comma: bool = False) -> pl.Series:
+    """Text amounts rewritten as plain ``-1234.56`` (no separators, sign in front), exactly.
+
+    Values that are not amounts are kept as they are, so the digit tests still report them; blanks
+    become null.
+    """
+    _, negative, invalid, absolute = text_amount_exprs("v", decimal_comma=decimal_comma)
+    text = pl.col("v")
+    blank = text.is_null() | (text.str.strip_chars() == "")
+    canonical = (
+        pl.when(blank).then(None)
+        .when(invalid).then(text)
+        .otherwise(pl.concat_str([pl.when(negative).then(pl.lit("-")).otherwise(pl.lit("")), pl.lit("0"), absolute]))
+    )
+    return pl.DataFrame({"v": values.cast(pl.String)}).select(canonical.alias(values.name)).to_series()
+
+
 def money_from_float(values: pl.Series) -> pl.Series:
     """Floats rounded to the nearest cent, as exact Decimal(18,2).
 
