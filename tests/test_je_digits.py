@@ -36,6 +36,7 @@ from auditray.je.digits import (
     expected_proportions,
     profile_from_counts,
     simulated_p_value,
+    summation_test,
     z_statistic,
 )
 from auditray.je.digits_amounts import AmountFormatError, money_from_float
@@ -129,6 +130,12 @@ def test_float_drift_never_changes_a_digit() -> None:
     # Exact decimal arithmetic: 0.1 + 0.2 style sums stay exact.
     total = pl.Series([Decimal("99.90")] * 1, dtype=pl.Decimal(18, 2)) + Decimal("0.10")
     assert observed(digit_test(total, "first_two"), 10) == 1
+
+
+def test_an_empty_or_all_excluded_column_gives_an_empty_result_not_an_error() -> None:
+    for values in (pl.Series("amount", [], dtype=pl.Decimal(18, 2)), money(None, "1.00")):
+        result = digit_test(values, "first")
+        assert result.n == 0 and result.mad is None and result.conformity is None
 
 
 def test_text_that_is_not_an_amount_is_named_or_counted() -> None:
@@ -233,6 +240,16 @@ def test_last_two_digits_conclude_on_chi_square_and_spot_rounded_amounts() -> No
     result = digit_test(as_money(rounded), "last_two")
     assert result.conformity == "nonconformity"
     assert result.largest_deviations[0]["label"] == "00"
+
+
+def test_summation_test_spots_a_few_large_amounts_on_one_digit_pair() -> None:
+    cents = benford_cents(10_000, seed=6)
+    amounts = as_money(np.concatenate([cents, np.full(5, 4_700_000_000)]))  # five 47,000,000.00 amounts
+    table = summation_test(amounts, "first_two")
+    top = table.row(0, named=True)
+    assert top["digit"] == 47 and top["amount_sum"] >= Decimal("235000000.00")
+    assert table["expected_proportion"].unique().to_list() == [pytest.approx(1 / 90)]
+    assert table["amount_sum"].sum() == as_money(cents).abs().sum() + Decimal("235000000.00")
 
 
 def test_result_serialises_to_json() -> None:

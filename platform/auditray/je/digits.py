@@ -158,33 +158,39 @@ def digit_label(digit: int, test: DigitTest) -> str:
 # --- Counting: associative, so it runs on one machine or on Ray Data with the same answer. -----------
 
 
-def _tested_population(frame: pl.DataFrame, amount: str, sign: Sign, population: pl.Expr | None,
-                       entry_key: Sequence[str] | None, by: Sequence[str]) -> pl.DataFrame:
+def _prepare(frame: pl.DataFrame, amount: str, sign: Sign, population: pl.Expr | None) -> pl.DataFrame:
+    """The lines in the tested population, with their exact integer parts, signs and exclusion reasons."""
     if population is not None:
         frame = frame.filter(population)
     frame = with_exact_amounts(frame, amount)
     if sign == "positive":
-        frame = frame.filter(~pl.col(NEGATIVE))
-    elif sign == "negative":
-        frame = frame.filter(pl.col(NEGATIVE))
-    elif sign != "absolute":
+        return frame.filter(~pl.col(NEGATIVE))
+    if sign == "negative":
+        return frame.filter(pl.col(NEGATIVE))
+    if sign != "absolute":
         raise ValueError(f"sign must be absolute, positive or negative, not {sign!r}")
-    if entry_key:
-        # A balanced entry states one keyed amount on both sides; counting it once per entry keeps the
-        # amounts independent, as the chi-square and Z statistics assume.
-        frame = frame.unique([*by, *entry_key, ABSOLUTE], keep="first", maintain_order=True)
     return frame
+
+
+def _one_per_entry(prepared: pl.DataFrame, by: Sequence[str], entry_key: Sequence[str] | None) -> pl.DataFrame:
+    if not entry_key:
+        return prepared
+    # A balanced entry states one keyed amount on both sides; counting it once per entry (and subset)
+    # keeps the amounts independent, as the chi-square and Z statistics assume.
+    return prepared.unique([*by, *entry_key, ABSOLUTE], keep="first", maintain_order=True)
+
+
+def _count(prepared: pl.DataFrame, test: DigitTest, by: Sequence[str]) -> pl.DataFrame:
+    return prepared.group_by([*by, digits_expr(test).alias(DIGIT), pl.col(REASON).alias("reason")]).agg(
+        pl.len().cast(pl.Int64).alias(COUNT))
 
 
 def count_digits(frame: pl.DataFrame, test: DigitTest, by: Sequence[str] = (), *, amount: str = "amount",
                  sign: Sign = "absolute", population: pl.Expr | None = None,
                  entry_key: Sequence[str] | None = None) -> pl.DataFrame:
     """Counts per subset and digit, plus the counts not tested and why (``digit`` null, ``reason`` set)."""
-    tested = _tested_population(frame, amount, sign, population, entry_key, by)
-    return (
-        tested.group_by([*by, digits_expr(test).alias(DIGIT), pl.col(REASON).alias("reason")])
-        .agg(pl.len().cast(pl.Int64).alias(COUNT))
-    )
+    _check_test(test)
+    return _count(_one_per_entry(_prepare(frame, amount, sign, population), by, entry_key), test, by)
 
 
 def digit_counts(test: DigitTest, by: Sequence[str] = (), *, amount: str = "amount", sign: Sign = "absolute",
@@ -348,25 +354,21 @@ def _p_values(table: pl.DataFrame, subsets: pl.DataFrame, keys: list[str], test:
     from scipy.stats import chi2
 
     dof = len(digit_values(test)) - 1
-    observed = table.group_by(keys, maintain_order=True).agg(pl.col("observed_count"))
-    observed = subsets.select(keys).join(observed, on=keys, how="left", nulls_equal=True, maintain_order="left")
-    expected = expected_proportions(test)["expected_proportion"].to_numpy()
-    p_values: list[float | None] = []
-    methods: list[str | None] = []
-    chis, ns = subsets["chi_square"].to_list(), subsets["n"].to_list()
-    flags = eligible.to_list() if eligible is not None else [True] * len(ns)
-    for counts, chi, n, eligible_row in zip(observed["observed_count"].to_list(), chis, ns, flags, strict=True):
-        if not n:
-            p_values.append(None)
-            methods.append(None)
-            continue
-        p = float(chi2.sf(chi, dof))
-        if n < CHI_SQUARE_MIN[test] and eligible_row and p < threshold:
-            p_values.append(simulated_p_value(np.array(counts), expected, threshold=threshold))
-            methods.append("simulated")
-        else:
-            p_values.append(p)
-            methods.append("chi-square")
+    ns = subsets["n"].to_numpy()
+    chis = subsets["chi_square"].fill_null(0.0).to_numpy()
+    approximate = chi2.sf(chis, dof)
+    flags = eligible.to_numpy() if eligible is not None else np.ones(len(ns), dtype=bool)
+    simulate = (ns > 0) & (ns < CHI_SQUARE_MIN[test]) & flags & (approximate < threshold)
+    p_values: list[float | None] = [float(p) if n else None for p, n in zip(approximate, ns, strict=True)]
+    methods: list[str | None] = ["chi-square" if n else None for n in ns]
+    if simulate.any():
+        expected = expected_proportions(test)["expected_proportion"].to_numpy()
+        candidates = subsets.select(keys).with_row_index("__row").filter(pl.Series(simulate))
+        observed = candidates.join(table.group_by(keys, maintain_order=True).agg(pl.col("observed_count")), on=keys,
+                                   how="left", nulls_equal=True, maintain_order="left")
+        for row, counts in zip(observed["__row"].to_list(), observed["observed_count"].to_list(), strict=True):
+            p_values[row] = simulated_p_value(np.array(counts), expected, threshold=threshold)
+            methods[row] = "simulated"
     return p_values, methods
 
 
@@ -467,6 +469,9 @@ def largest_deviations(table: pl.DataFrame, test: DigitTest, top: int = 5) -> tu
 def result_from_counts(counts: pl.DataFrame, test: DigitTest, *, alpha: float = 0.05, sign: Sign = "absolute",
                        top: int = 5) -> DigitTestResult:
     """A :class:`DigitTestResult` from the counts of one population (``digit_counts`` without ``by``)."""
+    if counts.is_empty():
+        counts = pl.DataFrame({DIGIT: [None], "reason": [MISSING], COUNT: [0]},
+                              schema={DIGIT: pl.Int16, "reason": pl.String, COUNT: pl.Int64})
     table, subsets = _digit_tables(counts, (), test)
     subsets = _with_p_values(table, subsets, (), test, alpha)
     row = subsets.with_columns(_conformity_expr(test, alpha).alias("conformity")).row(0, named=True)
@@ -502,6 +507,38 @@ def digit_test(amounts: pl.Series, test: DigitTest = "first_two", *, sign: Sign 
         frame = frame.cast({"amount": pl.String})
     counts = count_digits(frame, test, sign=sign)
     return result_from_counts(counts, test, alpha=alpha, sign=sign)
+
+
+def summation_test(amounts: pl.Series, test: Literal["first", "first_two"] = "first_two") -> pl.DataFrame:
+    """Nigrini's summation test (2012, ch. 6): the amounts summed per leading digits, against equal sums.
+
+    Under Benford's law the sums of amounts with each first-two digits (or first digit) are equal,
+    1/90 (1/9) of the total each; a digit whose sum stands out points at a few large amounts or many
+    duplicated ones. Same floor and sign convention as the digit tests; sums are exact decimals.
+    Returns one row per digit, largest excess first: ``count``, ``amount_sum``, ``observed_proportion``,
+    ``expected_proportion`` and ``excess_amount`` (the sum above an equal share).
+    """
+    if test not in ("first", "first_two"):
+        raise ValueError("the summation test reads the first or first two digits")
+    dtype = amounts.dtype
+    if not (isinstance(dtype, pl.Decimal) or dtype.is_integer()):
+        raise TypeError(f"the summation test needs exact Decimal or integer amounts, not {dtype}")
+    frame = _prepare(amounts.alias("amount").to_frame(), "amount", "absolute", None).filter(pl.col(REASON).is_null())
+    wide = pl.Decimal(38, dtype.scale if isinstance(dtype, pl.Decimal) else 0)
+    sums = frame.group_by(digits_expr(test).alias(DIGIT)).agg(
+        pl.len().cast(pl.Int64).alias("count"), pl.col("amount").abs().cast(wide).sum().alias("amount_sum"))
+    digits = pl.DataFrame({DIGIT: digit_values(test)}, schema={DIGIT: pl.Int16})
+    table = digits.join(sums, on=DIGIT, how="left").with_columns(
+        pl.col("count").fill_null(0), pl.col("amount_sum").fill_null(pl.lit(0).cast(wide)))
+    total = table["amount_sum"].sum()
+    k = len(digit_values(test))
+    share = pl.lit(total).cast(wide) / pl.lit(k).cast(wide)
+    return table.with_columns(
+        (pl.col("amount_sum").cast(pl.Float64) / float(total) if total else pl.lit(None, pl.Float64))
+        .alias("observed_proportion"),
+        pl.lit(1 / k).alias("expected_proportion"),
+        (pl.col("amount_sum") - share).alias("excess_amount"),
+    ).sort("excess_amount", descending=True)
 
 
 # --- Subsets: per entity, account, user or source. ----------------------------------------------------
@@ -681,30 +718,29 @@ def manual_population(lines: pl.DataFrame) -> pl.Expr | None:
     return None
 
 
-def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]] = DEFAULT_SUBSETS,
-                            *, tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, amount: str = "amount",
-                            manual_only: bool = True, entry_key: Sequence[str] | None = ("entity_id", "journal_id"),
-                            min_count: int | None = None, alpha: float = 0.01,
-                            drill_down_z: float = 1.0) -> pl.DataFrame:
-    """The profile of every subset of every grouping and test, with ``nonconforming`` set.
-
-    All groupings and tests form one screen: the Bonferroni divisor is the number of (subset, test)
-    pairs tested across them. Columns: ``grouping`` (the columns, comma-joined), ``subset`` (its
-    readable name), the key values as a struct ``key``, then the :func:`profile_from_counts` columns.
-    """
+def _screen(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]], *,
+            tests: Sequence[DigitTest], amount: str, manual_only: bool, entry_key: Sequence[str] | None,
+            min_count: int | None, alpha: float, drill_down_z: float,
+            keep: Sequence[str] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every (grouping, test) profile in one Bonferroni screen, and the prepared population lines."""
     population = manual_population(lines) if manual_only else None
-    key = tuple(entry_key) if entry_key and all(c in lines.columns for c in entry_key) else None
+    key = tuple(entry_key) if entry_key and all(c in lines.columns for c in entry_key) else ()
     groupings = _groupings(by)
     if by is DEFAULT_SUBSETS:
         # A ledger without users (or accounts) is still screened on the groupings it can support.
         groupings = [g for g in groupings if all(c in lines.columns for c in g)]
+    if not groupings or not tests:
+        raise ValueError("no grouping or test to run")
+    for test in tests:
+        _check_test(test)
+    needed = {amount, *key, *keep, *(c for g in groupings for c in g)}
+    if population is not None:
+        needed |= set(population.meta.root_names())
+    prepared = _prepare(lines.select(sorted(needed)), amount, "absolute", population)
     runs = []
     for grouping in groupings:
-        for test in tests:
-            counts = count_digits(lines, test, list(grouping), amount=amount, population=population, entry_key=key)
-            runs.append((grouping, test, counts))
-    if not runs:
-        raise ValueError("no grouping or test to run")
+        once = _one_per_entry(prepared, grouping, key)
+        runs += [(grouping, test, _count(once, test, grouping)) for test in tests]
     comparisons = sum(
         int((subset_sizes(counts, grouping)["n"] >= (min_count or min_subset(test))).sum())
         for grouping, test, counts in runs
@@ -717,7 +753,24 @@ def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Seque
         frames.append(profile.select(
             pl.lit(",".join(grouping)).alias("grouping"), pl.Series("subset", names, dtype=pl.String),
             pl.struct(list(grouping)).alias("key"), pl.exclude(list(grouping))))
-    return pl.concat(frames, how="diagonal_relaxed")
+    return pl.concat(frames, how="diagonal_relaxed"), prepared
+
+
+def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]] = DEFAULT_SUBSETS,
+                            *, tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, amount: str = "amount",
+                            manual_only: bool = True, entry_key: Sequence[str] | None = ("entity_id", "journal_id"),
+                            min_count: int | None = None, alpha: float = 0.01,
+                            drill_down_z: float = 1.0) -> pl.DataFrame:
+    """The profile of every subset of every grouping and test, with ``nonconforming`` set.
+
+    All groupings and tests form one screen: the Bonferroni divisor is the number of (subset, test)
+    pairs tested across them. Columns: ``grouping`` (the columns, comma-joined), ``subset`` (its
+    readable name), the key values as a struct ``key``, then the :func:`profile_from_counts` columns.
+    Defaults as for :func:`benford_outlier_flags`.
+    """
+    subsets, _ = _screen(lines, by, tests=tests, amount=amount, manual_only=manual_only, entry_key=entry_key,
+                         min_count=min_count, alpha=alpha, drill_down_z=drill_down_z)
+    return subsets
 
 
 def benford_outlier_flags(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]] = DEFAULT_SUBSETS,
@@ -725,7 +778,7 @@ def benford_outlier_flags(lines: pl.DataFrame, by: str | Sequence[str] | Sequenc
                           manual_only: bool = True, entry_key: Sequence[str] | None = ("entity_id", "journal_id"),
                           keys: Sequence[str] = LINE_KEY, min_count: int | None = None,
                           alpha: float = 0.01, drill_down_z: float = 1.0) -> pl.DataFrame:
-    """Lines of nonconforming subsets whose digits are among the subset's significant excess digits.
+    """Lines of nonconforming subsets whose digits are among the subset's over-represented digits.
 
     Nigrini's drill-down: once a subset (one user's manual entries, one account) fails to conform,
     the amounts to examine are those carrying the over-represented digits. Returns one row per
@@ -741,22 +794,19 @@ def benford_outlier_flags(lines: pl.DataFrame, by: str | Sequence[str] | Sequenc
     missing = [c for c in keys if c not in lines.columns]
     if missing:
         raise ValueError(f"lines lack the key column(s) {missing}")
-    subsets = benford_outlier_subsets(lines, by, tests=tests, amount=amount, manual_only=manual_only,
-                                      entry_key=entry_key, min_count=min_count, alpha=alpha,
-                                      drill_down_z=drill_down_z)
+    subsets, prepared = _screen(lines, by, tests=tests, amount=amount, manual_only=manual_only, entry_key=entry_key,
+                                min_count=min_count, alpha=alpha, drill_down_z=drill_down_z, keep=keys)
     flagged = subsets.filter(pl.col("nonconforming") & (pl.col("excess_digits").list.len() > 0))
     schema = {**{c: lines.schema[c] for c in keys}, "benford_z": pl.Float64, "benford_explanation": pl.String}
     if flagged.is_empty():
         return pl.DataFrame(schema=schema)
-    population = manual_population(lines) if manual_only else None
-    base = lines if population is None else lines.filter(population)
-    base = with_exact_amounts(base, amount).filter(pl.col(REASON).is_null())
+    tested = prepared.filter(pl.col(REASON).is_null())
     hits = []
     for (grouping, test), group in flagged.group_by(["grouping", "test"], maintain_order=True):
         columns = grouping.split(",")
         wanted = group.select(pl.col("key").struct.unnest(), pl.col("excess_digits").alias(DIGIT),
                               pl.col("excess_z").alias("benford_z"), "explanation").explode([DIGIT, "benford_z"])
-        marked = base.with_columns(digits_expr(test).alias(DIGIT)).join(
+        marked = tested.with_columns(digits_expr(test).alias(DIGIT)).join(
             wanted, on=[*columns, DIGIT], how="inner", nulls_equal=True)
         hits.append(marked.select([*keys, "benford_z", "explanation"]))
     return (
