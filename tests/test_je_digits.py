@@ -63,7 +63,7 @@ def observed(result, digit: int) -> int:
     return result.table.filter(pl.col("digit") == digit)["observed_count"].item()
 
 
-# --- Expected proportions: Nigrini (2012), table 5.1. ---------------------------------------------------
+# --- Expected proportions: as tabulated by Nigrini (2012). -----------------------------------------------
 
 FIRST_DIGIT = {1: 0.30103, 2: 0.17609, 3: 0.12494, 4: 0.09691, 5: 0.07918, 6: 0.06695, 7: 0.05799, 8: 0.05115,
                9: 0.04576}

@@ -1,7 +1,7 @@
 """Digit tests (Benford's law) on journal-entry amounts, following Nigrini (2012).
 
 Nigrini, *Benford's Law: Applications for Forensic Accounting, Auditing, and Fraud Detection*
-(Wiley, 2012), chapters 4-7. AS 2401 .61 and ISA 240 A44 ask auditors to look for entries whose
+(Wiley, 2012). AS 2401 .61 and ISA 240 A44 ask auditors to look for entries whose
 amounts look invented; invented numbers seldom follow Benford's law, so a subset (one user's or
 one account's manual entries) whose digits depart from it points at where to look.
 
@@ -21,10 +21,10 @@ Conventions, stated once and applied to every test:
   test for invented and rounded numbers. For amounts of 10-99 the last two digits are the
   first two.
 
-Statistics per test (Nigrini 2012, chapter 5): per-digit Z with the continuity correction
+Statistics per test (Nigrini 2012): per-digit Z with the continuity correction
 ``1/(2N)`` (used only when smaller than ``|AP - EP|``), Pearson's chi-square with ``k - 1``
 degrees of freedom, and the mean absolute deviation (MAD) read against Nigrini's conformity
-bands (table 7.1). The last-two-digits test has no published MAD bands: its conclusion rests on
+bands. The last-two-digits test has no published MAD bands: its conclusion rests on
 the chi-square p-value, and its MAD is reported for information.
 """
 
@@ -62,7 +62,7 @@ TEST_NAMES = {"first": "first-digit", "second": "second-digit", "first_two": "fi
               "last_two": "last-two-digit"}
 AMOUNT_FLOOR = 10
 
-# Nigrini (2012), table 7.1: upper limits of close conformity, acceptable conformity and marginally
+# Nigrini's (2012) MAD conformity ranges: upper limits of close conformity, acceptable conformity and marginally
 # acceptable conformity; above the last, nonconformity. Each band includes its upper limit.
 MAD_BANDS: dict[str, tuple[float, float, float]] = {
     "first": (0.006, 0.012, 0.015),
@@ -99,7 +99,7 @@ def digit_values(test: DigitTest) -> list[int]:
 
 
 def expected_proportions(test: DigitTest) -> pl.DataFrame:
-    """Expected proportion per digit: Benford's law (Nigrini 2012, table 5.1) or uniform for ``last_two``.
+    """Expected proportion per digit: Benford's law (as tabulated by Nigrini 2012) or uniform for ``last_two``.
 
     First digit d: log10(1 + 1/d); first two digits dd: log10(1 + 1/dd); second digit d:
     the sum over first digits k of log10(1 + 1/(10k + d)).
@@ -130,7 +130,7 @@ def z_statistic(observed_proportion: Any, expected_proportion: Any, n: Any) -> A
     """Nigrini's Z for one digit: ``(|AP - EP| - 1/(2N)) / sqrt(EP(1 - EP)/N)``.
 
     The continuity correction ``1/(2N)`` is subtracted only when it is smaller than ``|AP - EP|``
-    (Nigrini 2012, equation 5.1). Works on scalars and numpy arrays.
+    (Nigrini 2012). Works on scalars and numpy arrays.
     """
     ap, ep, n = np.asarray(observed_proportion, float), np.asarray(expected_proportion, float), np.asarray(n, float)
     deviation = np.abs(ap - ep)
@@ -374,7 +374,7 @@ def _p_values(table: pl.DataFrame, subsets: pl.DataFrame, keys: list[str], test:
 
 @dataclass(frozen=True)
 class DigitTestResult:
-    """One digit test over one population of amounts (Nigrini 2012, chapters 5 and 7).
+    """One digit test over one population of amounts (Nigrini 2012).
 
     ``n`` amounts were tested; ``excluded`` were below the floor of 10 (or zero), ``missing`` were
     null or blank and ``invalid`` were text that is not an amount. ``table`` has one row per digit.
@@ -510,7 +510,7 @@ def digit_test(amounts: pl.Series, test: DigitTest = "first_two", *, sign: Sign 
 
 
 def summation_test(amounts: pl.Series, test: Literal["first", "first_two"] = "first_two") -> pl.DataFrame:
-    """Nigrini's summation test (2012, ch. 6): the amounts summed per leading digits, against equal sums.
+    """Nigrini's summation test (2012): the amounts summed per leading digits, against equal sums.
 
     Under Benford's law the sums of amounts with each first-two digits (or first digit) are equal,
     1/90 (1/9) of the total each; a digit whose sum stands out points at a few large amounts or many
@@ -575,9 +575,9 @@ def profile_from_counts(counts: pl.DataFrame, by: str | Sequence[str], test: Dig
 
     ``excess_digits`` (with ``excess_z``) lists the over-represented digits, largest Z first: those
     more than ``drill_down_z`` standard errors above expectation. The subset-level statistics have
-    already established nonconformity, so the drill-down (Nigrini 2012, ch. 8) errs toward
-    completeness rather than per-digit significance; ``explanation`` says it in one sentence for
-    each nonconforming subset.
+    already established nonconformity, so this drill-down (Nigrini's step from a spike to the
+    amounts behind it) errs toward completeness rather than per-digit significance; ``explanation``
+    says it in one sentence for each nonconforming subset.
     """
     by = [by] if isinstance(by, str) else list(by)
     floor = min_subset(test) if min_count is None else int(min_count)
