@@ -73,7 +73,7 @@ def _firm(session, slug: str, secret, *, with_passwords: bool) -> Firm:
         user = svc.create_user(session, UserCreate(email=email, full_name=f"{role.value.title()} of {slug}",
                                                    role=role), org_id=org.id, actor="system")
         firm.users[role.value], firm.emails[role.value] = user.id, email
-        if with_passwords and role in (Role.partner, Role.staff):
+        if with_passwords and slug == "alpha" and role in (Role.partner, Role.staff):
             auth.set_password(session, user_id=user.id, org_id=org.id, password=PASSWORD, actor="system")
         outcome = auth.open_session(session, user, secret=secret)
         firm.tokens[role.value] = outcome.tokens.access_token
