@@ -182,7 +182,8 @@ def _run_ray(
             return frame.with_columns(part.alias(_PARTITION)).to_arrow()
 
         ds = ds.map_batches(tag_partition, batch_format="pyarrow", batch_size=None)
-        mapped = ds.groupby(_PARTITION).map_groups(map_partition, batch_format="pyarrow")
+        # One shuffle partition per engine partition: the default (200) costs seconds even on small inputs.
+        mapped = ds.groupby(_PARTITION, num_partitions=n).map_groups(map_partition, batch_format="pyarrow")
     else:
         mapped = ds.map_batches(map_partition, batch_format="pyarrow", batch_size=None)
 
