@@ -7,6 +7,8 @@ app = typer.Typer(
     help="Audit analytics on Ray: generate and ingest ledgers, test journal entries, sample, and keep the audit trail.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Markdown mode reflows docstring paragraphs instead of keeping their source line breaks.
+    rich_markup_mode="markdown",
     add_completion=False,
 )
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
