@@ -266,3 +266,58 @@ def _drive(client: Client, world: World) -> None:
     failing = client.start_run(fieldwork, "always_fails")
     with pytest.raises(ApiError, match="does not balance"):
         client.wait(failing, progress=False, poll=0.05, timeout=60)
+
+
+def test_findings_are_filtered_paged_and_disposed_of_with_evidence(world: World, finished_run: dict) -> None:
+    from auditray.store import make_engine, session_scope
+    from auditray.store.findings import record_findings
+
+    client, alpha = world.client, world.alpha
+    entries = pl.DataFrame({
+        "entity_id": ["US01"] * 4, "journal_id": ["J1", "J2", "J3", "J4"],
+        "risk_score": [0.95, 0.7, 0.55, 0.1], "risk_band": ["high", "high", "medium", "low"],
+        "tests": [["post_closing", "round_amount"], ["round_amount"], ["weekend_posting"], []],
+    })
+    engine = make_engine(world.settings.resolved_database_url)
+    with session_scope(engine) as session:
+        assert record_findings(session, finished_run["id"], entries, org_id=alpha.org_id, actor="system") == 3
+    engine.dispose()
+    staff, fieldwork = alpha.headers("staff"), alpha.engagements["fieldwork"]
+    url = f"/engagements/{fieldwork}/findings"
+    everything = client.get(url, headers=staff).json()
+    assert everything["total"] == 3 and [f["item_key"] for f in everything["items"]] == ["J1", "J2", "J3"]
+    page = client.get(url, headers=staff, params={"limit": 1, "offset": 1}).json()
+    assert page["total"] == 3 and [f["item_key"] for f in page["items"]] == ["J2"]
+    by_test = client.get(url, headers=staff, params={"test": "round_amount"}).json()
+    assert {f["item_key"] for f in by_test["items"]} == {"J1", "J2"}
+    medium = client.get(url, headers=staff, params={"risk_band": "medium", "run_id": finished_run["id"]}).json()
+    assert [f["item_key"] for f in medium["items"]] == ["J3"]
+    first = everything["items"][0]["id"]
+
+    attachment = client.post(f"/engagements/{fieldwork}/attachments", headers=staff,
+                             files={"file": ("board_minutes.pdf", b"%PDF minutes approving the entry")}).json()
+    qc = client.post(f"/findings/{first}/dispositions", headers=alpha.headers("qc_reviewer"),
+                     json={"disposition": "cleared", "comment": "looks fine"})
+    assert qc.status_code == 403, "QC reviews but does not conclude"
+    cleared = client.post(f"/findings/{first}/dispositions", headers=staff,
+                          json={"disposition": "cleared", "comment": "Approved by the board (minutes attached)",
+                                "attachment_ids": [attachment["id"]]})
+    assert cleared.status_code == 201, cleared.text
+    assert cleared.json()["evidence_uri"] == f"attachment:{attachment['id']}?sha256={attachment['sha256']}"
+    assert client.get(f"/findings/{first}", headers=staff).json()["status"] == "cleared"
+    escalated = client.post(f"/findings/{first}/dispositions", headers=alpha.headers("partner"),
+                            json={"disposition": "escalated", "comment": "Board minutes undated; ask again"})
+    assert escalated.status_code == 201
+    history = client.get(f"/findings/{first}/dispositions", headers=alpha.headers("qc_reviewer")).json()
+    assert [d["disposition"] for d in history] == ["cleared", "escalated"]
+    assert client.get(url, headers=staff, params={"status": "escalated"}).json()["total"] == 1
+    events = client.get("/audit/events", headers=alpha.headers("partner"),
+                        params={"resource_type": "finding", "resource_id": str(first)}).json()["items"]
+    assert [e["details"]["to"] for e in events] == ["cleared", "escalated"]
+    assert client.get(f"/attachments/{attachment['id']}", headers=staff).content.startswith(b"%PDF minutes")
+
+    pack = zipfile.ZipFile(io.BytesIO(_pack(world, finished_run["id"])))
+    sealed = json.loads(pack.read("findings/findings.json"))
+    assert [d["disposition"] for d in sealed[0]["dispositions"]] == ["cleared", "escalated"]
+    assert {"finding.disposition", "findings.record"} <= {e["action"] for e in
+                                                          json.loads(pack.read("audit/events.json"))}

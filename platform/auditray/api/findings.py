@@ -1,114 +1,104 @@
-"""The bridge to the findings store (journal-entry testing's Finding and FindingDisposition).
+"""The bridge to the findings store (journal-entry testing's ``Finding`` and ``FindingDisposition``).
 
-The findings store is its own capability (``auditray.store.findings``, migration 0003). The API reads
-and writes findings only through its services (``list_findings``, ``record_disposition``, ...), so every
-disposition lands in the audit trail exactly as the JE capability records it. Until that module exists
-the findings routes still check permissions and tenants, then answer 501.
+The findings store is its own capability (``auditray.store.findings``, migration 0003). The API reads and
+writes findings only through its services (``list_findings``, ``get_finding``, ``finding_history``,
+``record_disposition``), so every disposition lands in the audit trail exactly as that capability records
+it. On a server without it the findings routes still check permissions and tenants, then answer 404 with
+code ``not_available`` (not a 5xx: the server works, the capability is not installed).
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from auditray.api.errors import ApiError
 
-CANDIDATE_MODULES = ("auditray.store.findings", "auditray.je.findings", "auditray.je.store")
+PAGE = 10_000
 
 
-def _module_with(name: str) -> Callable | None:
-    for module_name in CANDIDATE_MODULES:
-        try:
-            module: ModuleType = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        function = getattr(module, name, None)
-        if callable(function):
-            return function
-    return None
-
-
-def _model(name: str) -> Any:
-    for module_name in CANDIDATE_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, name):
-            return getattr(module, name)
-    return None
+def backend() -> ModuleType | None:
+    try:
+        from auditray.store import findings
+    except ImportError:
+        return None
+    return findings
 
 
 def available() -> bool:
-    return _model("Finding") is not None and _module_with("list_findings") is not None
+    return backend() is not None
 
 
 def unavailable() -> ApiError:
-    return ApiError(501, "not_available", "findings are not available on this server yet (the journal-entry "
-                    "testing capability is not installed)")
+    return ApiError(404, "not_available", "findings are not available on this server (the journal-entry testing "
+                    "capability is not installed)")
 
 
-def call(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a findings service with the keyword arguments it declares (others are dropped)."""
-    function = _module_with(name)
-    if function is None:
+def _module() -> ModuleType:
+    module = backend()
+    if module is None:
         raise unavailable()
-    parameters = inspect.signature(function).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in parameters}
-    return function(*args, **kwargs)
+    return module
 
 
-def get_finding(session: Any, finding_id: int, *, org_id: int) -> Any:
+def get_finding(session: Any, finding_id: int, *, org_id: int) -> Any | None:
     """The finding of this tenant, or None."""
-    model = _model("Finding")
-    if model is None:
-        raise unavailable()
-    getter = _module_with("get_finding")
-    if getter is not None:
-        from auditray.store import NotFound
+    from auditray.store import NotFound
 
-        try:
-            return call("get_finding", session, finding_id, org_id=org_id)
-        except NotFound:
-            return None
-    row = session.get(model, finding_id)
-    return row if row is not None and getattr(row, "org_id", None) == org_id else None
+    try:
+        return _module().get_finding(session, finding_id, org_id=org_id)
+    except NotFound:
+        return None
 
 
-def engagement_of(session: Any, finding: Any) -> int | None:
-    engagement_id = getattr(finding, "engagement_id", None)
-    if engagement_id is None and getattr(finding, "run_id", None) is not None:
-        from auditray.store.models import JobRun
+def list_findings(session: Any, *, org_id: int, engagement_id: int | None = None, run_id: int | None = None,
+                  risk_band: str | None = None, test: str | None = None, status: str | None = None,
+                  offset: int = 0, limit: int = 100) -> tuple[list[Any], int]:
+    """A page of findings (riskiest first) and the number matching the filters."""
+    from sqlalchemy import func, select
 
-        run = session.get(JobRun, finding.run_id)
-        engagement_id = run.engagement_id if run is not None else None
-    return engagement_id
+    module = _module()
+    rows = module.list_findings(session, org_id, run_id=run_id, engagement_id=engagement_id, band=risk_band,
+                                test=test, status=status, limit=limit, offset=offset)
+    finding = module.Finding
+    count = select(func.count()).select_from(finding).where(finding.org_id == org_id)
+    for column, value in ((finding.engagement_id, engagement_id), (finding.run_id, run_id),
+                          (finding.risk_band, risk_band), (finding.status, status)):
+        if value is not None:
+            count = count.where(column == value)
+    if test is not None:
+        count = count.where(finding.tests_index.contains(f",{test},", autoescape=True))
+    return rows, session.execute(count).scalar_one()
+
+
+def history(session: Any, finding_id: int, *, org_id: int) -> list[Any]:
+    return _module().finding_history(session, finding_id, org_id=org_id)
+
+
+def record_disposition(session: Any, *, finding_id: int, org_id: int, disposition: str, comment: str,
+                       evidence_uri: str | None, actor: str) -> Any:
+    return _module().record_disposition(session, finding_id, disposition, comment, evidence_uri,
+                                        org_id=org_id, actor=actor)
 
 
 def to_dict(row: Any) -> dict[str, Any]:
-    if hasattr(row, "model_dump"):
-        return row.model_dump(mode="json")
-    if isinstance(row, dict):
-        return row
-    return dict(row.__dict__)
+    module = _module()
+    public = module.FindingDispositionPublic if isinstance(row, module.FindingDisposition) else module.FindingPublic
+    return public.model_validate(row, from_attributes=True).model_dump(mode="json")
 
 
 def findings_for_pack(session: Any, *, org_id: int, run: Any) -> list[dict[str, Any]] | None:
-    """The run's findings, each with its dispositions, for an evidence pack; None when there is no store."""
+    """The run's findings, each with its disposition history, for an evidence pack; None without the store."""
     if not available():
         return None
-    rows = call("list_findings", session, org_id=org_id, run_id=run.id, engagement_id=run.engagement_id,
-                limit=1_000_000, offset=0)
-    rows = rows[0] if isinstance(rows, tuple) else rows
-    out = []
-    for row in rows:
-        item = to_dict(row)
-        if _module_with("list_dispositions") is not None:
-            item["dispositions"] = [to_dict(d) for d in call("list_dispositions", session, finding_id=item["id"],
-                                                               org_id=org_id)]
-        out.append(item)
-    return out
+    out: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        rows, _ = list_findings(session, org_id=org_id, run_id=run.id, offset=offset, limit=PAGE)
+        for row in rows:
+            item = to_dict(row)
+            item["dispositions"] = [to_dict(d) for d in history(session, row.id, org_id=org_id)]
+            out.append(item)
+        if len(rows) < PAGE:
+            return out
+        offset += PAGE

@@ -37,6 +37,16 @@ class AuditrayAPI:
         self._api_settings = dict(api_settings or {})
         self._launcher = launcher
 
+    async def self_check(self, path: str = "/health") -> dict[str, Any]:
+        """GET ``path`` on this replica's own app in-process: proves the wiring without the HTTP proxy
+        (Serve's local testing mode has none)."""
+        import httpx
+
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://replica") as client:
+            response = await client.get(path)
+        return {"status": response.status_code, "headers": dict(response.headers), "body": response.json()}
+
     def __serve_build_asgi_app__(self):
         from auditray.api import create_app
         from auditray.api.config import ApiSettings

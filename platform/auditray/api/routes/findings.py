@@ -17,7 +17,7 @@ from auditray.store.auth_models import Attachment
 
 router = APIRouter(tags=["findings"])
 _ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
-           409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 501: {"model": ErrorResponse}}
+           409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, }
 
 
 def _finding_for(session, principal, finding_id: int, action: str):
@@ -26,7 +26,9 @@ def _finding_for(session, principal, finding_id: int, action: str):
     finding = backend.get_finding(session, finding_id, org_id=principal.org_id)
     if finding is None:
         raise not_found(f"finding {finding_id}")
-    engagement_for(session, principal, backend.engagement_of(session, finding), action)
+    if finding.engagement_id is None:
+        raise not_found(f"finding {finding_id}")
+    engagement_for(session, principal, finding.engagement_id, action)
     return finding
 
 
@@ -45,17 +47,10 @@ def list_findings(
     """The engagement's findings, filtered by run, test, risk band or disposition status, a page at a time."""
     with state.read() as session:
         engagement_for(session, principal, engagement_id, "finding.read")
-        if not backend.available():
-            raise backend.unavailable()
-        rows = backend.call("list_findings", session, org_id=principal.org_id, engagement_id=engagement_id,
-                            run_id=run_id, test_id=test, test=test, risk_band=risk_band, status=status,
-                            offset=offset, limit=limit)
-        total = None
-        if isinstance(rows, tuple):
-            rows, total = rows
-        items = [backend.to_dict(r) for r in rows]
-        return {"items": items, "total": total if total is not None else offset + len(items), "offset": offset,
-                "limit": limit}
+        rows, total = backend.list_findings(session, org_id=principal.org_id, engagement_id=engagement_id,
+                                            run_id=run_id, risk_band=risk_band, test=test, status=status,
+                                            offset=offset, limit=limit)
+        return {"items": [backend.to_dict(r) for r in rows], "total": total, "offset": offset, "limit": limit}
 
 
 @router.get("/findings/{finding_id}", responses=_ERRORS)
@@ -68,27 +63,28 @@ def read_finding(finding_id: Id, principal: CurrentPrincipal, state: State) -> d
 def list_dispositions(finding_id: Id, principal: CurrentPrincipal, state: State) -> list[dict]:
     with state.read() as session:
         _finding_for(session, principal, finding_id, "finding.read")
-        rows = backend.call("list_dispositions", session, finding_id=finding_id, org_id=principal.org_id)
-        return [backend.to_dict(r) for r in rows]
+        return [backend.to_dict(r) for r in backend.history(session, finding_id, org_id=principal.org_id)]
 
 
 @router.post("/findings/{finding_id}/dispositions", status_code=201, responses=_ERRORS)
 def record_disposition(finding_id: Id, body: DispositionRequest, principal: CurrentPrincipal, state: State) -> dict:
-    """Clear, except or escalate a finding with a comment and evidence attachments; audited."""
+    """Clear, except or escalate a finding with a comment and evidence attachments; audited.
+
+    Attachments are uploaded first (POST /engagements/{id}/attachments) and named here by id; the
+    disposition records them as ``attachment:<id>?sha256=<hash>`` in its evidence.
+    """
     with state.write() as session:
         finding = _finding_for(session, principal, finding_id, "finding.disposition")
-        engagement_id = backend.engagement_of(session, finding)
-        attachments = []
+        evidence = []
         for attachment_id in body.attachment_ids:
             row = api_services.get_attachment(session, attachment_id, org_id=principal.org_id)
-            if row.engagement_id != engagement_id:
+            if row.engagement_id != finding.engagement_id:
                 raise ApiError(422, "validation_error",
                                f"attachment {attachment_id} belongs to another engagement")
-            attachments.append({"id": row.id, "file_name": row.file_name, "sha256": row.sha256})
-        row = backend.call("record_disposition", session, finding_id=finding_id, org_id=principal.org_id,
-                           disposition=body.disposition, comment=body.comment, actor=principal.actor.email,
-                           attachments=attachments, evidence=attachments,
-                           attachment_ids=[a["id"] for a in attachments])
+            evidence.append(f"attachment:{row.id}?sha256={row.sha256}")
+        row = backend.record_disposition(session, finding_id=finding_id, org_id=principal.org_id,
+                                         disposition=body.disposition, comment=body.comment,
+                                         evidence_uri=" ".join(evidence) or None, actor=principal.actor.email)
         return backend.to_dict(row)
 
 

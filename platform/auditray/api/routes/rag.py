@@ -13,7 +13,7 @@ from auditray.api.schemas import RagAskRequest, RagSearchRequest
 
 router = APIRouter(tags=["regulation search"])
 _ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
-           429: {"model": ErrorResponse}, 501: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+           429: {"model": ErrorResponse}, }
 
 
 def _function(name: str, *modules: str):
@@ -25,7 +25,7 @@ def _function(name: str, *modules: str):
         function = getattr(module, name, None)
         if callable(function):
             return function
-    raise ApiError(501, "not_available", f"regulation {name} is not available on this server yet")
+    raise ApiError(404, "not_available", f"regulation {name} is not available on this server yet")
 
 
 def _as_dict(result: Any) -> dict:
@@ -41,8 +41,8 @@ def _call(function, *args, **kwargs) -> dict:
         return _as_dict(function(*args, **kwargs))
     except ValueError as error:
         raise ApiError(422, "validation_error", str(error)) from None
-    except LookupError as error:  # CorpusEmpty and friends
-        raise ApiError(503, "corpus_unavailable", str(error)) from None
+    except LookupError as error:  # CorpusEmpty: a state of this server, not a failure of it
+        raise ApiError(409, "corpus_empty", str(error)) from None
 
 
 @router.post("/rag/search", responses=_ERRORS)
