@@ -175,6 +175,12 @@ def test_an_evidence_pack_seals_the_run_and_detects_any_change(world: World, fin
         archive_out.writestr("results/extra.csv", "smuggled")
     assert "results/extra.csv is in the pack but not in the manifest" in verify(extra.getvalue())["problems"]
     assert verify(b"not a zip")["problems"][0].startswith("not a readable zip file")
+    flipped = bytearray(pack)
+    member = pack.index(b"results/roll_forward.parquet") + 200  # inside that member's compressed bytes
+    flipped[member] ^= 0xFF
+    corrupted = verify(bytes(flipped))
+    assert not corrupted["ok"] and any(p.startswith("results/roll_forward.parquet was altered")
+                                       for p in corrupted["problems"])
     key = client.get("/evidence/public-key").json()
     assert key["algorithm"] == "Ed25519" and key["key_id"] == intact["key_id"]
     created = client.get("/audit/events", headers=alpha.headers("partner"), params={"action": "evidence.create"})

@@ -206,13 +206,17 @@ class Client:
 
     def wait(self, run: Ref, *, progress: bool = True, poll: float = 0.5, timeout: float | None = None) -> dict:
         """Poll the run until it finishes, with a progress bar; raise ``ApiError`` if it failed."""
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         deadline = None if timeout is None else time.monotonic() + timeout
         current = self.run(run)
         with Progress(TextColumn("[bold]run {task.fields[run]} {task.fields[kind]}"), BarColumn(),
                       TextColumn("{task.percentage:>3.0f}% {task.fields[status]}"), TimeElapsedColumn(),
-                      disable=not progress, transient=False) as bar:
+                      disable=not progress, transient=False,
+                      # Plain text in notebooks too (no ipywidgets needed): the bar redraws in a terminal
+                      # and prints its final state elsewhere.
+                      console=Console(stderr=True, force_jupyter=False)) as bar:
             task = bar.add_task("run", total=1.0, run=current["id"], kind=current["kind"], status=current["status"])
             while current["status"] in ("queued", "running"):
                 bar.update(task, completed=current["progress"], status=current["status"])

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -243,10 +244,18 @@ def verify_pack(data: bytes, *, secret: SecretStr | str | None = None,
     result = PackVerification(ok=False)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        contents = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+        infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         result.problems.append(f"not a readable zip file: {error}")
         return result
+    contents: dict[str, bytes] = {}
+    corrupted: list[str] = []
+    for info in infos:
+        try:
+            contents[info.filename] = archive.read(info)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as error:
+            corrupted.append(info.filename)
+            result.problems.append(f"{info.filename} was altered: it can no longer be read ({error})")
     if MANIFEST not in contents or SIGNATURE not in contents:
         result.problems.append(f"the pack lacks {MANIFEST} or {SIGNATURE}")
         return result
@@ -281,6 +290,8 @@ def verify_pack(data: bytes, *, secret: SecretStr | str | None = None,
         if not result.trusted_key:
             result.problems.append(f"signed by key {result.key_id}, not by this server's key {key_id(expected)}")
     for path, entry in sorted(listed.items()):
+        if path in corrupted:
+            continue
         if path not in contents:
             result.problems.append(f"{path} is listed in the manifest but missing from the pack")
             continue
@@ -289,7 +300,7 @@ def verify_pack(data: bytes, *, secret: SecretStr | str | None = None,
             result.problems.append(f"{path} was altered: its SHA-256 does not match the manifest")
         else:
             result.files_checked += 1
-    for path in sorted(set(contents) - set(listed) - {MANIFEST, SIGNATURE}):
+    for path in sorted(set(contents) - set(listed) - {MANIFEST, SIGNATURE} - set(corrupted)):
         result.problems.append(f"{path} is in the pack but not in the manifest")
     result.ok = not result.problems
     return result
