@@ -1,0 +1,1 @@
+"""Trial-balance normalization."""
