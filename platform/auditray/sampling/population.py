@@ -130,15 +130,25 @@ def _source_files(source: str | Path | Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def _read_file(path: Path) -> pl.DataFrame:
+def _columns_of(path: Path) -> list[str]:
+    try:
+        if path.suffix.lower() == ".parquet":
+            return list(pl.scan_parquet(path).collect_schema().names())
+        return list(pl.read_csv(path, n_rows=0, infer_schema=False, encoding="utf8-lossy").columns)
+    except (pl.exceptions.PolarsError, OSError) as unreadable:
+        raise PopulationError([(str(path), None, None, f"cannot read the file: {unreadable}")]) from None
+
+
+def _read_file(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame:
     suffix = path.suffix.lower()
+    wanted = None if columns is None else list(columns)
     try:
         if suffix == ".parquet":
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(path, columns=wanted)
             first_row = 1
         elif suffix in (".csv", ".txt"):
             # Everything as text: amounts are parsed exactly below, keys keep their leading zeros.
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", columns=wanted)
             first_row = 2  # a CSV row is named by its file line; the header is line 1
         else:
             raise PopulationError([(str(path), None, None, "expected a .parquet or .csv population file")])
@@ -186,6 +196,9 @@ def cents_expr(column: str, dtype: pl.DataType) -> pl.Expr:
     """
     if dtype.is_integer():
         return (pl.col(column).cast(pl.Int64) * 100).alias(CENTS)
+    if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) <= 2:
+        # Whole cents already: widen to scale 2 and shift, exactly (the canonical contract's money).
+        return (pl.col(column).cast(pl.Decimal(38, 2)) * pl.lit(100, pl.Decimal(38, 0))).cast(pl.Int64).alias(CENTS)
     text = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all(",", "")
     text = pl.when(text.str.starts_with("(") & text.str.ends_with(")")).then(
         pl.lit("-") + text.str.slice(1, text.str.len_chars() - 2)
@@ -279,13 +292,26 @@ def load_population(
     keys: Sequence[str] | None = None,
     amount: str | None = None,
     label: str | None = None,
+    columns: Sequence[str] | None = (),
 ) -> Population:
-    """Read a population (CSV or Parquet files, a directory of them, or a frame) ready for selection."""
+    """Read a population (CSV or Parquet files, a directory of them, or a frame) ready for selection.
+
+    Only the key and amount columns are read, plus ``columns`` (e.g. a risk score); ``columns=None``
+    keeps every column of the source.
+    """
     if isinstance(source, pl.DataFrame):
         frame, files, where = source, [], label or "population"
     else:
         paths = _source_files(source)
-        frames = [_read_file(p) for p in paths]
+        wanted = None
+        if columns is not None:
+            present = _columns_of(paths[0])
+            chosen_keys, chosen_amount = choose_columns(present, keys, amount, where=label or str(paths[0]))
+            wanted = list(dict.fromkeys([*chosen_keys, chosen_amount, *[c for c in columns if c in present]]))
+            missing = [c for c in columns if c not in present]
+            if missing:
+                raise PopulationError([(str(paths[0]), None, c, "column not found") for c in missing])
+        frames = [_read_file(p, wanted) for p in paths]
         try:
             frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         except pl.exceptions.PolarsError as mismatch:

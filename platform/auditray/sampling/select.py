@@ -124,7 +124,8 @@ def select_sample(
         population = load_population(files, keys=keys, amount=amount, label=label)
         return select_mus(population, **mus_options)
 
-    population = load_population(files, keys=keys, amount=amount, label=label)
+    extra = [options.get("score_column") or "risk_score"] if method == "risk" else []
+    population = load_population(files, keys=keys, amount=amount, label=label, columns=extra)
     size = options.get("sample_size")
     if method == "random":
         return select_random(population, size, seed=seed)
