@@ -188,7 +188,8 @@ def select_systematic(population: Population, sample_size: int, *, seed: int | N
 MUSPlanner = Callable[[int], tuple[int, dict]]
 
 
-def mus_planner(tolerable_misstatement, expected_misstatement=0, risk="0.05", method="table") -> MUSPlanner:
+def mus_planner(tolerable_misstatement: Decimal | str | int, expected_misstatement: Decimal | str | int = 0,
+                risk: Decimal | str | float = "0.05", method: Literal["table", "formula"] = "table") -> MUSPlanner:
     """Plan the sample from the population's own book value (``mus.mus_sample_size``) when it is known."""
     from auditray.sampling.mus import mus_sample_size
 
