@@ -6,8 +6,8 @@ A"); "." marks a cell the guide leaves blank. Where jfa altered a published cell
 says so in a comment, and we transcribe the published value it names instead:
 
 - Table A-2, tolerable 7%, expected 3.25% and 3.50%: published 112. The binomial rule gives 113, since
-  P(X <= 4 | 112, 7%) = 0.1007 > 10%. We keep 113 (it meets the stated risk) and report the
-  published cell beside it (``published_table_value``).
+  P(X <= 4 | 112, 7%) = 0.1007 > 10%. We reproduce the printed 112 and report the rule's 113
+  beside it (``exact_rule_sample_size``), with a note.
 - Table A-2, tolerable 8%, expected 7%: published 1300 (k = 91 exactly; a float ceiling makes it 92).
 - Table A-2, tolerable 5%, expected 3.50% ("?"): jfa's note calls the published cell "200", which
   cannot be right (its neighbours are 306 and 583; 200 items would leave a 22% risk). Not
@@ -171,20 +171,19 @@ def test_every_transcribed_sample_size_of_appendix_a(table: str, risk: str) -> N
     differences = []
     for row, column, published in _size_cells(table):
         plan = attribute_sample_size(_rate(column), _rate(row), risk)
-        shown = plan.published_table_value or plan.sample_size
-        if shown != published:
+        if plan.sample_size != published:
             differences.append((row, column, published, plan.sample_size))
     assert differences == []
     assert len(_size_cells(table)) >= 190
 
 
-def test_the_two_published_cells_that_understate_the_sample_are_reported_not_copied() -> None:
+def test_the_two_published_cells_that_understate_the_sample_are_reproduced_with_the_exact_size_beside() -> None:
     """Table A-2 prints 112 at tolerable 7%, expected 3.25% and 3.50%: at 112 the risk is 10.07%."""
     for expected in ("0.0325", "0.035"):
         plan = attribute_sample_size("0.07", expected, "0.10")
-        assert (plan.sample_size, plan.expected_deviations, plan.published_table_value) == (113, 4, 112)
-        assert binomial_cdf(4, 112, 0.07) > 0.10 >= plan.achieved_risk
-        assert "112" in plan.to_dict()["note"]
+        assert (plan.sample_size, plan.expected_deviations, plan.exact_rule_sample_size) == (112, 4, 113)
+        assert plan.achieved_risk == binomial_cdf(4, 112, 0.07) > 0.10 >= binomial_cdf(4, 113, 0.07)
+        assert "113" in plan.to_dict()["note"] and "10.07%" in plan.to_dict()["note"]
     assert attribute_sample_size("0.08", "0.07", "0.10").sample_size == 1300
     assert attribute_sample_size("0.05", "0.035", "0.10").sample_size == 400
 

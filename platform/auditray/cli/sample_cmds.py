@@ -64,7 +64,7 @@ def size_attribute(
         plan = attribute_sample_size(tolerable_rate, expected_rate, risk)
     except SamplingInputError as bad:
         raise _bad_input(bad) from None
-    note = f"\nNote: {plan.to_dict()['note']}" if plan.published_table_value is not None else ""
+    note = f"\nNote: {plan.to_dict()['note']}" if plan.exact_rule_sample_size is not None else ""
     _print(plan.to_dict(), as_json,
            f"Sample size {plan.sample_size} ({plan.expected_deviations} expected deviations); "
            f"risk of overreliance achieved {plan.achieved_risk:.4f}{note}")

@@ -42,7 +42,8 @@ TABLE_PRECISION = Fraction(1, 1000)
 
 # (risk, tolerable rate, expected rate) -> the published Table A-2 cell where it differs from the rule.
 # At n = 112 and k = 4, P(X <= 4 | 112, 7%) = 0.1007 > 10%: the published size understates the
-# sample by one item. We keep the rule's 113 (which meets the stated risk) and report the cell.
+# sample by one item. Auditray reproduces the guide as printed (an auditor's workpaper cites the
+# table) and reports the exact rule's 113 beside it, so the team can take the stricter size.
 PUBLISHED_CELLS_THAT_DIFFER: dict[tuple[Fraction, Fraction, Fraction], int] = {
     (Fraction(1, 10), Fraction(7, 100), Fraction(13, 400)): 112,
     (Fraction(1, 10), Fraction(7, 100), Fraction(7, 200)): 112,
@@ -78,17 +79,19 @@ class AttributeSamplePlan:
     expected_deviations: int
     # P(X <= k | n, tolerable rate): the risk of overreliance this sample actually carries.
     achieved_risk: float
-    published_table_value: int | None
+    # Set only where the printed table and the exact binomial rule differ: the rule's size.
+    exact_rule_sample_size: int | None
     basis: str
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        if self.published_table_value is None:
-            out.pop("published_table_value")
+        if self.exact_rule_sample_size is None:
+            out.pop("exact_rule_sample_size")
         else:
             out["note"] = (
-                f"the guide's table shows {self.published_table_value}, but at that size the risk of "
-                f"overreliance exceeds {float(self.risk):g}; {self.sample_size} meets it"
+                f"the guide's table prints {self.sample_size}; at that size the risk of overreliance is "
+                f"{self.achieved_risk:.2%}, above {float(self.risk):g}: the exact binomial rule gives "
+                f"{self.exact_rule_sample_size}, which meets it"
             )
         return out
 
@@ -108,7 +111,9 @@ def attribute_sample_size(tolerable_rate: Rate, expected_rate: Rate, risk: Rate)
             f"the expected deviation rate {float(expected):g} must be below the tolerable rate "
             f"{float(tolerable):g}: a sample cannot support reliance on a control expected to fail that often",
         )
-    n, k = _smallest_sample(tolerable, expected, alpha)
+    rule_n, k = _smallest_sample(tolerable, expected, alpha)
+    published = PUBLISHED_CELLS_THAT_DIFFER.get((alpha, tolerable, expected))
+    n = published or rule_n
     return AttributeSamplePlan(
         tolerable_rate=_as_decimal(tolerable),
         expected_rate=_as_decimal(expected),
@@ -116,7 +121,7 @@ def attribute_sample_size(tolerable_rate: Rate, expected_rate: Rate, risk: Rate)
         sample_size=n,
         expected_deviations=k,
         achieved_risk=binomial_cdf(k, n, float(tolerable)),
-        published_table_value=PUBLISHED_CELLS_THAT_DIFFER.get((alpha, tolerable, expected)),
+        exact_rule_sample_size=rule_n if published else None,
         basis="binomial: smallest n with P(X <= ceil(n x expected rate) | n, tolerable rate) <= risk "
               "(AICPA Audit Sampling, Appendix A)",
     )
