@@ -327,3 +327,37 @@ def test_findings_are_filtered_paged_and_disposed_of_with_evidence(world: World,
     assert [d["disposition"] for d in sealed[0]["dispositions"]] == ["cleared", "escalated"]
     assert {"finding.disposition", "findings.record"} <= {e["action"] for e in
                                                           json.loads(pack.read("audit/events.json"))}
+
+
+def test_je_testing_tb_normalization_and_sampling_run_through_the_api(world: World) -> None:
+    client, alpha = world.client, world.alpha
+    senior, fieldwork = alpha.headers("senior"), alpha.engagements["fieldwork"]
+    kinds = {k["name"]: k for k in client.get("/run-kinds", headers=senior).json()}
+    assert {"completeness", "je_analysis", "tb_normalization", "sampling"} <= set(kinds)
+    assert kinds["je_analysis"]["inputs"]["gl_dataset"] == ["gl_detail"]
+
+    je = wait_for_run(client, _start(world, "je_analysis", gl_dataset=alpha.datasets["gl_detail"],
+                                     tb_dataset=alpha.datasets["trial_balance"])["id"], senior)
+    assert je["status"] == "succeeded", je["error"]
+    summary = client.get(f"/runs/{je['id']}/results", headers=senior).json()
+    assert summary["summary"]["findings"] > 0 and summary["summary"]["population"]["completeness"]["rolls_forward"]
+    assert {t["name"] for t in summary["tables"]} == {"entries", "lines"}
+    findings = client.get(f"/engagements/{fieldwork}/findings", headers=senior, params={"run_id": je["id"]}).json()
+    assert findings["total"] == summary["summary"]["findings"]
+    assert all(f["risk_band"] in ("medium", "high") for f in findings["items"])
+
+    mapping = wait_for_run(client, _start(world, "tb_normalization", tb_dataset=alpha.datasets["trial_balance"])["id"],
+                           senior)
+    assert mapping["status"] == "succeeded", mapping["error"]
+    mapped = client.get(f"/runs/{mapping['id']}/results", headers=senior).json()
+    assert mapped["summary"]["mapping"]["accounts"] == mapped["tables"][0]["rows"] > 0
+
+    def sample() -> pl.DataFrame:
+        run = _start(world, "sampling", population_dataset=alpha.datasets["trial_balance"], method="random",
+                     sample_size=10, seed=2025, keys=["entity_id", "gl_account_number"], amount="closing_balance")
+        assert wait_for_run(client, run["id"], senior)["status"] == "succeeded"
+        response = client.get(f"/runs/{run['id']}/results/selection", headers=senior, params={"format": "parquet"})
+        return pl.read_parquet(io.BytesIO(response.content))
+
+    first, again = sample(), sample()
+    assert first.height == 10 and first.equals(again), "the same seed selects the same items"

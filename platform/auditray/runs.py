@@ -21,9 +21,10 @@ Registering a kind::
 
     register(RunKind(name="my_analysis", title="My analysis", parameters=MyParameters, execute=my_analysis))
 
-Capabilities register their kinds in a ``runs`` module of their package (``auditray.je.runs``,
-``auditray.tb.runs``, ``auditray.sampling.runs``): ``kinds()`` imports those that exist, on the API
-side and inside the Ray worker alike.
+``auditray.run_kinds`` registers journal-entry analysis, TB normalization and sampling (thin adapters
+over each capability's entry point). A capability may also register kinds in a ``runs`` module of its
+package (``auditray.je.runs``, ``auditray.tb.runs``, ``auditray.sampling.runs``): ``kinds()`` imports those
+that exist, on the API side and inside the Ray worker alike; a later registration of a name wins.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 
 # Modules that register run kinds when imported; missing ones are skipped (their capability has not
 # landed, or is not installed on this node).
-PROVIDERS: tuple[str, ...] = ("auditray.je.runs", "auditray.tb.runs", "auditray.sampling.runs")
+PROVIDERS: tuple[str, ...] = ("auditray.run_kinds", "auditray.je.runs", "auditray.tb.runs", "auditray.sampling.runs")
 SUMMARY_FILE = "summary.json"
 PROGRESS_INTERVAL_S = 0.5
 
@@ -179,7 +180,7 @@ def write_results(uri: str, output: RunOutput) -> list[str]:
         if not name.replace("_", "").isalnum():
             raise ValueError(f"result table names are identifiers, not {name!r}")
         names.append(f"{name}.parquet")
-    summary = canonical_json(canonical_details(output.summary))
+    summary = canonical_json(canonical_details(_plain(output.summary)))
     if _is_local(uri):
         final = Path(uri.removeprefix("file://"))
         staging = final.with_name(f".{final.name}.{uuid.uuid4().hex}")
@@ -204,6 +205,24 @@ def write_results(uri: str, output: RunOutput) -> list[str]:
         with fs.open_output_stream(f"{base}/{SUMMARY_FILE}") as stream:
             stream.write(summary.encode())
     return [*sorted(names), SUMMARY_FILE]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready summary values: exact Decimals kept, numpy scalars and odd types as plain values or text."""
+    import math
+    from datetime import date, datetime, time
+
+    if value is None or isinstance(value, (bool, int, str, Decimal, datetime, date, time)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):  # numpy and polars scalars
+        return _plain(value.item())
+    return str(value)
 
 
 def result_tables(uri: str) -> list[str]:
