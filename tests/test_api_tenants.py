@@ -28,6 +28,7 @@ NO_RESOURCE = {
     ("GET", "/roles"), ("GET", "/users"), ("POST", "/users"), ("GET", "/engagements"), ("POST", "/engagements"),
     ("GET", "/run-kinds"), ("GET", "/audit/events"), ("GET", "/audit/head"), ("GET", "/audit/verify"),
     ("POST", "/evidence/verify"), ("GET", "/evidence/public-key"), ("POST", "/rag/search"), ("POST", "/rag/ask"),
+    ("POST", "/rag/documents"),
 }
 
 # Routes whose answer does not depend on who calls: one caller is enough.
@@ -96,6 +97,7 @@ def _request_kwargs(method: str, path: str, world: World) -> dict:
         ("POST", "/evidence/verify"): {"files": {"file": ("pack.zip", b"not a zip", "application/zip")}},
         ("POST", "/rag/search"): {"json": {"query": "journal entries after year end"}},
         ("POST", "/rag/ask"): {"json": {"question": "when must journal entries be tested?"}},
+        ("POST", "/rag/documents"): {"files": {"files": ("notes.bin", b"\x00\x01")}},
     }
     return bodies.get((method, path), {})
 

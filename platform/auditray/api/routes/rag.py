@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Form, UploadFile
 
 from auditray.api.deps import CurrentPrincipal, State, require
 from auditray.api.errors import ApiError, ErrorResponse
@@ -67,3 +71,50 @@ def rag_ask(body: RagAskRequest, principal: CurrentPrincipal, state: State) -> d
     if not any(p.kind == p.VAR_KEYWORD for p in accepted.values()):
         kwargs = {k: v for k, v in kwargs.items() if k in accepted}
     return _call(ask, body.question, **kwargs)
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
+
+
+@router.post("/rag/documents", status_code=201, responses=_ERRORS)
+def rag_ingest(
+    principal: CurrentPrincipal,
+    state: State,
+    files: Annotated[list[UploadFile], File(description="Markdown, text, HTML or PDF documents")],
+    source: Annotated[str | None, Form(max_length=100, description="PCAOB, AICPA, IAASB, SEC, FASB, ...")] = None,
+    standard: Annotated[str | None, Form(max_length=100)] = None,
+    title: Annotated[str | None, Form(max_length=300)] = None,
+    effective_date: Annotated[str | None, Form(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    url: Annotated[str | None, Form(max_length=2000)] = None,
+) -> dict:
+    """Add your firm's licensed texts to the corpus, visible to your organization only (admins).
+
+    Re-sending a changed document replaces its chunks; every ingest is a tagged corpus version and an
+    audit event. The corpus every firm shares is maintained from the command line (``auditray corpus``).
+    """
+    require(principal, "rag.ingest")
+    ingest = _function("ingest", "auditray.rag.ingest")
+    folder = Path(tempfile.mkdtemp(prefix="corpus-upload-", dir=_uploads(state)))
+    try:
+        paths = []
+        for upload in files:
+            name = _SAFE_NAME.sub("_", Path(upload.filename or "document").name).strip(" .") or "document"
+            target = folder / name[:200]
+            data = upload.file.read(MAX_DOCUMENT_BYTES + 1)
+            if len(data) > MAX_DOCUMENT_BYTES:
+                raise ApiError(413, "payload_too_large", f"{name}: documents are limited to {MAX_DOCUMENT_BYTES:,} bytes")
+            target.write_bytes(data)
+            paths.append(target)
+        with state.write() as session:
+            return _call(ingest, paths, source=source, standard=standard, title=title, effective_date=effective_date,
+                         url=url, org_id=principal.org_id, settings=state.settings, session=session,
+                         actor=principal.actor.email)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _uploads(state) -> Path:
+    folder = state.settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
