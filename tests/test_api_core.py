@@ -151,3 +151,34 @@ def test_api_commands_help_imports_no_heavy_library(argv: list[str]) -> None:
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True).stdout
     assert "Usage" in out
     assert out.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_the_first_admin_is_created_from_the_command_line_and_signs_in(tmp_path: Path) -> None:
+    import os
+
+    from auditray.api import create_app
+    from auditray.runs import InlineLauncher
+
+    from tests.api_support import make_settings
+
+    env = {**os.environ, "AUDITRAY_DATA_DIR": str(tmp_path / "data"), "AUDITRAY_ENV": "test"}
+
+    def cli(*args: str, password: str = "first admin passphrase") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "auditray.cli", "users", *args, "--password-stdin"],
+                              input=password + "\n", env=env, capture_output=True, text=True, timeout=120,
+                              check=False)
+
+    missing_org = cli("create", "ada@firm.example", "--org", "firm")
+    assert missing_org.returncode == 2 and "--org-name" in missing_org.stderr
+    weak = cli("create", "ada@firm.example", "--org", "firm", "--org-name", "Firm LLP", password="short")
+    assert weak.returncode == 2 and "12 characters" in weak.stderr
+    created = cli("create", "ada@firm.example", "--org", "firm", "--org-name", "Firm LLP")
+    assert created.returncode == 0, created.stderr
+    assert "created ada@firm.example (admin) in firm" in created.stdout
+    assert cli("create", "ada@firm.example", "--org", "firm").returncode == 2, "emails are unique"
+    settings = make_settings(tmp_path / "data")
+    client = TestClient(create_app(settings, launcher=InlineLauncher()))
+    tokens = client.post("/auth/login", json={"email": "ada@firm.example", "password": "first admin passphrase"})
+    assert tokens.status_code == 200, tokens.text
+    me = client.get("/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"}).json()
+    assert me["user"]["role"] == "admin" and me["organization"]["slug"] == "firm"

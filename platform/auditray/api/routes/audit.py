@@ -19,7 +19,7 @@ _ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 422: {"
 _ACTION = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$"
 
 
-def _count(session, *, org_id: int, action: str | None, resource_type: str | None, resource_id: str | None,
+def count_events(session, *, org_id: int, action: str | None, resource_type: str | None, resource_id: str | None,
            actor: str | None, since: datetime | None, until: datetime | None) -> int:
     query = select(func.count()).select_from(AuditEvent).where(AuditEvent.org_id == org_id)
     if action is not None:
@@ -67,7 +67,7 @@ def list_events(
         events = audit_trail.events(session, org_id=principal.org_id, action=action, resource=resource,
                                     actor=actor, since=since, until=until, limit=limit, offset=offset,
                                     newest_first=newest_first)
-        total = _count(session, org_id=principal.org_id, action=action, resource_type=resource_type,
+        total = count_events(session, org_id=principal.org_id, action=action, resource_type=resource_type,
                        resource_id=resource_id, actor=actor, since=since, until=until)
         return Page(items=[AuditEventOut.model_validate(e) for e in events], total=total, offset=offset,
                     limit=limit)

@@ -10,6 +10,7 @@ from sqlmodel import select
 from auditray import audit_trail
 from auditray.api.deps import CurrentPrincipal, State, allowed_on, engagement_for, require
 from auditray.api.errors import ApiError, ErrorResponse
+from auditray.api.routes.audit import count_events
 from auditray.api.schemas import (
     AuditEventOut,
     DataRequestOut,
@@ -169,8 +170,9 @@ def history(engagement_id: Id, principal: CurrentPrincipal, state: State, offset
         engagement_for(session, principal, engagement_id, "engagement.read")
         events = audit_trail.events(session, org_id=principal.org_id, resource=("engagement", engagement_id),
                                     limit=limit, offset=offset)
-        return Page(items=[AuditEventOut.model_validate(e) for e in events], total=offset + len(events),
-                    offset=offset, limit=limit)
+        total = count_events(session, org_id=principal.org_id, action=None, resource_type="engagement",
+                             resource_id=str(engagement_id), actor=None, since=None, until=None)
+        return Page(items=[AuditEventOut.model_validate(e) for e in events], total=total, offset=offset, limit=limit)
 
 
 # --- File requests ----------------------------------------------------------------------------------
