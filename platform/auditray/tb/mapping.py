@@ -385,7 +385,10 @@ def _decide(mapper: AccountMapper, account: _Account, family: NumberingFamily | 
             return _row(fsli, sub_line, confidence, source, reason, mapper.threshold)
     if not candidates:
         return _row(None, None, 0.0, None, "no rule matched and no classifier", mapper.threshold)
-    fsli, sub_line, confidence, source, reason = max(candidates, key=lambda c: c[2])
+    # The suggestion: a candidate the client's own account type allows, the most confident of those.
+    allowed = account_type_hint(account.account_type)
+    fsli, sub_line, confidence, source, reason = max(
+        candidates, key=lambda c: (allowed is None or c[0] in allowed, c[2]))
     return _row(fsli, sub_line, confidence, source, reason, mapper.threshold)
 
 
