@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 TABLE_NAME = "regulation_corpus"
 TAG_PREFIX = "ingest-v"
 TEXT_COLUMN = "search_text"
+_PINNED_HANDLES = 4
 _lock = threading.Lock()
 _handles: dict[tuple[str, int | str | None], LanceTable] = {}
 
@@ -83,6 +84,10 @@ def open_corpus(uri: str, version: int | str | None = None) -> LanceTable | None
             except (ValueError, RuntimeError, OSError) as missing:
                 raise LookupError(f"the corpus has no version {version!r}: {missing}") from None
         _handles[key] = table
+        # Searches pin the version they read; keep only the newest few pinned handles per corpus.
+        pinned = sorted(k[1] for k in _handles if k[0] == uri and isinstance(k[1], int))
+        for stale in pinned[:-_PINNED_HANDLES]:
+            del _handles[(uri, stale)]
         return table
 
 
