@@ -31,6 +31,18 @@ def _always_fails(context: runs.RunContext, params: _Nothing) -> runs.RunOutput:
 runs.register(runs.RunKind(name="always_fails", title="Fails", parameters=_Nothing, execute=_always_fails))
 
 
+def _until_cancelled(context: runs.RunContext, params: _Nothing) -> runs.RunOutput:
+    import time
+
+    for step in range(600):  # at most 30 s
+        context.progress(step / 600)
+        time.sleep(0.05)
+    return runs.RunOutput(summary={"finished": True})
+
+
+runs.register(runs.RunKind(name="slow_work", title="Slow", parameters=_Nothing, execute=_until_cancelled))
+
+
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory: pytest.TempPathFactory):
     return generate_ledger(tmp_path_factory.mktemp("ledger"))
@@ -361,3 +373,24 @@ def test_je_testing_tb_normalization_and_sampling_run_through_the_api(world: Wor
 
     first, again = sample(), sample()
     assert first.height == 10 and first.equals(again), "the same seed selects the same items"
+
+
+def test_a_cancelled_run_stops_and_keeps_no_result(world: World) -> None:
+    import time
+
+    client, senior = world.client, world.alpha.headers("senior")
+    run = _start(world, "slow_work")
+    time.sleep(0.3)
+    assert client.post(f"/runs/{run['id']}/cancel", headers=world.alpha.headers("qc_reviewer")).status_code == 403
+    cancelled = client.post(f"/runs/{run['id']}/cancel", headers=senior)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["error"] == f"cancelled by {world.alpha.emails['senior']}"
+    deadline = time.monotonic() + 10
+    while not any("work stopped" in line["message"] for line in
+                  client.get(f"/runs/{run['id']}/logs", headers=senior).json()["items"]):
+        assert time.monotonic() < deadline, "the worker did not notice the cancellation"
+        time.sleep(0.1)
+    assert client.get(f"/runs/{run['id']}", headers=senior).json()["status"] == "cancelled"
+    assert client.get(f"/runs/{run['id']}/results", headers=senior).status_code == 409
+    again = client.post(f"/runs/{run['id']}/cancel", headers=senior)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_run_state"

@@ -297,7 +297,12 @@ class RunContext:
             session.add(RunLogLine(org_id=self.org_id, run_id=self.run_id, level=level, message=str(message)))
 
     def progress(self, fraction: float, message: str | None = None) -> None:
-        """Report how far the run has got (0-1); written at most twice a second."""
+        """Report how far the run has got (0-1); written at most twice a second.
+
+        Raises ``RunCancelled`` when the run was cancelled meanwhile: reporting progress is where a run
+        learns that it should stop.
+        """
+        from auditray.store import InvalidRunState
         from auditray.store.services import update_run_progress
 
         fraction = min(max(float(fraction), 0.0), 1.0)
@@ -306,9 +311,16 @@ class RunContext:
         now = time.monotonic()
         if fraction <= self._last_fraction or (now - self._last_progress < PROGRESS_INTERVAL_S and fraction < 1.0):
             return
-        with self.session() as session:
-            update_run_progress(session, run_id=self.run_id, progress=fraction, org_id=self.org_id)
+        try:
+            with self.session() as session:
+                update_run_progress(session, run_id=self.run_id, progress=fraction, org_id=self.org_id)
+        except InvalidRunState as stopped:
+            raise RunCancelled(str(stopped)) from None
         self._last_progress, self._last_fraction = now, fraction
+
+
+class RunCancelled(Exception):
+    """The run was closed (cancelled) while it worked: stop, and keep no partial result."""
 
 
 # --- Starting and executing -------------------------------------------------------------------------
@@ -324,6 +336,8 @@ class InvalidRunParameters(ValueError):
 
 class Launcher(Protocol):
     def submit(self, run: JobRun, kind: RunKind, settings: Settings) -> None: ...
+
+    def cancel(self, run_id: int) -> bool: ...
 
 
 def validate_parameters(kind: RunKind, parameters: Mapping[str, Any]) -> BaseModel:
@@ -402,12 +416,13 @@ def start(
 def execute(kind_name: str, run_id: int, org_id: int, engagement_id: int | None, actor: str,
             parameters: dict[str, Any], settings: Settings) -> str:
     """Do one run's work and close it in the store; returns the final status. Runs inside the Ray task."""
-    from auditray.store import make_engine, session_scope
+    from auditray.store import InvalidRunState, make_engine, session_scope
     from auditray.store.services import finish_run
 
     engine = make_engine(settings.resolved_database_url)
     context = RunContext(run_id=run_id, org_id=org_id, engagement_id=engagement_id, actor=actor, kind=kind_name,
                          settings=settings, engine=engine)
+    uri = results_uri(settings, org_id=org_id, run_id=run_id)
     try:
         try:
             kind = get_kind(kind_name)
@@ -415,20 +430,50 @@ def execute(kind_name: str, run_id: int, org_id: int, engagement_id: int | None,
             context.log(f"{kind.title} started on {os.uname().nodename} (pid {os.getpid()})")
             started = time.perf_counter()
             output = kind.execute(context, params)
-            uri = results_uri(settings, org_id=org_id, run_id=run_id)
             files = write_results(uri, output)
             context.log(f"wrote {', '.join(files)} in {time.perf_counter() - started:.2f} s")
+        except RunCancelled:
+            context.log("the run was cancelled; the work stopped", level="warning")
+            return "cancelled"
         except Exception as failure:  # noqa: BLE001 - every failure is recorded on the run, then reported
             context.log("".join(traceback.format_exception(failure))[-20_000:], level="error")
-            with session_scope(engine) as session:
-                finish_run(session, run_id=run_id, status="failed", org_id=org_id, actor=actor,
-                           error=f"{type(failure).__name__}: {failure}"[:5000])
+            try:
+                with session_scope(engine) as session:
+                    finish_run(session, run_id=run_id, status="failed", org_id=org_id, actor=actor,
+                               error=f"{type(failure).__name__}: {failure}"[:5000])
+            except InvalidRunState:
+                return "cancelled"
             return "failed"
-        with session_scope(engine) as session:
-            finish_run(session, run_id=run_id, status="succeeded", org_id=org_id, actor=actor, result_uri=uri)
+        try:
+            with session_scope(engine) as session:
+                finish_run(session, run_id=run_id, status="succeeded", org_id=org_id, actor=actor, result_uri=uri)
+        except InvalidRunState:
+            # Cancelled while the results were being written: they are not the run's results.
+            remove_results(uri)
+            context.log("the run was cancelled before it could finish; its results were discarded", "warning")
+            return "cancelled"
         return "succeeded"
     finally:
         engine.dispose()
+
+
+def remove_results(uri: str) -> None:
+    if _is_local(uri):
+        shutil.rmtree(Path(uri.removeprefix("file://")), ignore_errors=True)
+    else:
+        import pyarrow.fs as pafs
+
+        fs, base = pafs.FileSystem.from_uri(uri)
+        fs.delete_dir(base)
+
+
+def cancel(session: Session, run_id: int, *, org_id: int, actor: Any, reason: str | None = None) -> JobRun:
+    """Close a running run as cancelled (audited); its worker stops at its next progress report."""
+    from auditray.audit_trail import actor_name
+    from auditray.store.services import finish_run
+
+    why = f"cancelled by {actor_name(actor)}" + (f": {reason}" if reason else "")
+    return finish_run(session, run_id=run_id, status="cancelled", org_id=org_id, actor=actor, error=why)
 
 
 def fail_if_running(run_id: int, org_id: int, actor: str, error: str, settings: Settings) -> None:
@@ -464,6 +509,7 @@ class RayLauncher:
 
     def __init__(self) -> None:
         self._pending: dict[Any, tuple[int, int, str, Settings]] = {}
+        self._by_run: dict[int, Any] = {}
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
 
@@ -475,9 +521,21 @@ class RayLauncher:
             kind.name, run.id, run.org_id, run.engagement_id, run.created_by, dict(run.parameters), settings)
         with self._lock:
             self._pending[ref] = (run.id, run.org_id, run.created_by, settings)
+            self._by_run[run.id] = ref
             if self._watcher is None or not self._watcher.is_alive():
                 self._watcher = threading.Thread(target=self._watch, name="auditray-run-watcher", daemon=True)
                 self._watcher.start()
+
+    def cancel(self, run_id: int) -> bool:
+        """Interrupt the run's Ray task if this process launched it (other replicas' runs stop cooperatively)."""
+        import ray
+
+        with self._lock:
+            ref = self._by_run.get(run_id)
+        if ref is None:
+            return False
+        ray.cancel(ref)
+        return True
 
     def _watch(self) -> None:
         import ray
@@ -501,6 +559,7 @@ class RayLauncher:
             for ref in done:
                 with self._lock:
                     run_id, org_id, actor, settings = self._pending.pop(ref)
+                    self._by_run.pop(run_id, None)
                 try:
                     ray.get(ref)
                 except Exception as error:  # noqa: BLE001 - a crashed worker: record it on the run
@@ -519,6 +578,9 @@ class InlineLauncher:
                                                         run.created_by, dict(run.parameters), settings), daemon=True)
         thread.start()
         self.threads.append(thread)
+
+    def cancel(self, run_id: int) -> bool:
+        return False  # threads cannot be interrupted: the run stops at its next progress report
 
     def join(self, timeout: float = 60.0) -> None:
         for thread in self.threads:

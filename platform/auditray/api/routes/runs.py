@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -28,6 +29,7 @@ from auditray.store import services as svc
 from auditray.store.auth_models import RunLogLine
 from auditray.store.models import JobRun, RunStatus
 
+log = logging.getLogger("auditray.api")
 router = APIRouter(tags=["runs"])
 _ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
            409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
@@ -71,6 +73,19 @@ def start_run(engagement_id: Id, body: RunStart, principal: CurrentPrincipal, st
                              state.settings)
         raise ApiError(503, "unavailable", f"the run could not be started: {error}") from None
     state.metrics.runs_started.labels(kind.name).inc()
+    return RunOut.model_validate(run)
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunOut, responses=_ERRORS)
+def cancel_run(run_id: Id, principal: CurrentPrincipal, state: State) -> RunOut:
+    """Cancel a running run: it is closed as cancelled at once (audited) and its work stops."""
+    with state.write() as session:
+        run_for(session, principal, run_id, "run.start")
+        run = runs.cancel(session, run_id, org_id=principal.org_id, actor=principal.actor.email)
+    try:
+        state.launcher.cancel(run_id)
+    except Exception:  # the run is already closed; interrupting the task is best effort
+        log.warning("could not interrupt the task of run %s", run_id, exc_info=True)
     return RunOut.model_validate(run)
 
 
