@@ -6,6 +6,7 @@ service records its audit event (``auditray.audit_trail``) in the same transacti
 """
 
 from auditray.store import auth_models as _auth_models  # noqa: F401  (API tables, migration 0005)
+from auditray.store import findings as _findings  # noqa: F401  (findings tables and their guard, migration 0003)
 from auditray.store import guards as _guards  # noqa: F401  (registers the flush-time guards)
 from auditray.store import mappings as _mappings  # noqa: F401  (TB account-mapping tables, migration 0004)
 from auditray.store.db import (
