@@ -284,6 +284,11 @@ def _drive(client: Client, world: World) -> None:
     failing = client.start_run(fieldwork, "always_fails")
     with pytest.raises(ApiError, match="does not balance"):
         client.wait(failing, progress=False, poll=0.05, timeout=60)
+    slow = client.start_run(fieldwork, "slow_work")
+    assert client.cancel(slow)["status"] == "cancelled"
+    with pytest.raises(ApiError) as stopped:
+        client.wait(slow, progress=False, poll=0.05, timeout=60)
+    assert stopped.value.code == "run_cancelled"
 
 
 def test_findings_are_filtered_paged_and_disposed_of_with_evidence(world: World, finished_run: dict) -> None:

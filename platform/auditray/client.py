@@ -230,6 +230,10 @@ class Client:
                            f"{current['status']}")
         return current
 
+    def cancel(self, run: Ref) -> dict:
+        """Cancel a running run; it is closed at once and its work stops."""
+        return self._json("POST", f"/runs/{_id(run)}/cancel")
+
     def logs(self, run: Ref, after: int = 0) -> list[dict]:
         return self._json("GET", f"/runs/{_id(run)}/logs", params={"after": after})["items"]
 
