@@ -1,0 +1,627 @@
+"""Journal-entry testing end to end: population checks first, then the battery, the model and the risk score.
+
+``analyze`` runs on the local engine or on Ray with identical results (population statistics are
+map + combine computations over the whole population; entries are judged per partition against them):
+
+1. population passes over the lines: field coverage, the account profile (usage, activity, usual amounts),
+   the journal summary (one row per entry);
+2. population checks, reported before any entry is judged (AS 2401 .61, ISA 240 A43): record counts and
+   control totals, completeness against the trial balance, unbalanced entries, sequence gaps, duplicates,
+   period coverage, and which tests cannot run because the ledger lacks their field;
+3. population statistics (users, account pairs, same-day groups, amount endings, approval limits) and the
+   entity facts (materiality, calendar, thresholds), each with its basis;
+4. the unsupervised model, fitted per entity on the driver;
+5. every entry judged: test strengths, model score, composite risk, band, reasons;
+6. the lines of flagged entries, with their line-level flags.
+
+``write_outputs`` writes entries.parquet, lines.parquet, population.json and settings.json atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from auditray.contract.money import MONEY_SUM_DTYPE, cents_to_money
+from auditray.engine import BatchComputation, EngineName, Source, resolve_engine
+from auditray.engine import run as engine_run
+from auditray.je import anomaly_model, rules, stats
+from auditray.je.catalogue import CATALOGUE, TEST_IDS, catalogue_table
+from auditray.je.facts import (
+    EntityFacts,
+    approval_limits,
+    classify_accounts,
+    facts_frame,
+    holidays_for,
+    keyword_regex,
+    money_text,
+    next_period_ends,
+    period_end_windows,
+    regex_any,
+    resolve_facts,
+)
+from auditray.je.lines import line_flags
+from auditray.je.population import (
+    KEYS,
+    LINE_FIELDS,
+    LineRules,
+    account_profile,
+    conform,
+    decode_journals,
+    field_coverage,
+    journal_summary,
+    scan,
+    source_row_count,
+)
+from auditray.je.scoring import risk_band, risk_score, test_weights, tripped_lists
+from auditray.je.settings import JETestSettings
+
+Progress = Callable[[str], None]
+
+ENTRY_COLUMNS = ("entity_id", "journal_id", "risk_rank", "risk_score", "risk_band", "tests", "test_scores",
+                 "explanations", "effective_date", "entry_date", "entry_time", "entered_by", "approved_by", "source",
+                 "manual", "amount", "line_count", "ml_score")
+
+
+@dataclass
+class JEAnalysis:
+    """What the battery found: one row per entry, the flagged lines, and the population summary."""
+
+    entries: pl.DataFrame
+    lines: pl.DataFrame
+    population: dict[str, Any]
+    settings: JETestSettings
+    facts: dict[str, EntityFacts]
+    accounts: pl.DataFrame
+    not_run: dict[str, str]
+    engine: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def top(self, n: int = 20) -> pl.DataFrame:
+        return self.entries.head(n)
+
+
+def line_rules(settings: JETestSettings, coverage: dict[str, int], rows: int) -> LineRules:
+    return LineRules(
+        system_user_regex=regex_any(settings.system_user_patterns),
+        manual_sources=tuple(v.lower() for v in settings.manual_source_values),
+        keywords=tuple(k.lower() for k in settings.suspicious_keywords),
+        round_unit_cents=int(settings.round_amount_unit * 100),
+        infer_manual=coverage.get("manual_entry", 0) < rows,
+        line_text=coverage.get("je_line_description", 0) > 0,
+        header_text=coverage.get("je_header_description", 0) > 0,
+    )
+
+
+def analyze(
+    source: Source,
+    *,
+    settings: JETestSettings | None = None,
+    engine: EngineName = "local",
+    trial_balance: pl.DataFrame | None = None,
+    chart: pl.DataFrame | None = None,
+    engine_settings: Any = None,
+    partitions: int | None = None,
+    progress: Progress | None = None,
+) -> JEAnalysis:
+    """Run the journal-entry battery over a ledger (Parquet files, a directory of them, or a frame)."""
+    settings = settings or JETestSettings()
+    say = progress or (lambda _: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    if isinstance(source, pl.DataFrame):
+        source = conform(source.lazy()).collect()
+    rows = source_row_count(source)
+    chosen = resolve_engine(engine, rows, engine_settings)
+    if rows == 0:
+        raise ValueError("the ledger has no lines: there is no population to test")
+    coverage = field_coverage(source)
+    rows = rows if rows is not None else int(scan(source).select(pl.len()).collect().item())
+    line_rule = line_rules(settings, coverage, rows)
+
+    def run_lines(computation: Any) -> pl.DataFrame:
+        return computation.run(source, engine=chosen, settings=engine_settings, partitions=partitions)
+
+    def run_journals(computation: BatchComputation, frame: pl.DataFrame) -> pl.DataFrame:
+        return engine_run(computation, frame, engine=chosen, settings=engine_settings, partitions=partitions)
+
+    say("account profile")
+    profile = account_profile(line_rule, run_lines)
+    accounts = classify_accounts(profile, settings, chart=chart, trial_balance=trial_balance)
+    lap("account_profile")
+
+    say("journal summary")
+    journals = decode_journals(run_lines(journal_summary(line_rule, accounts)), accounts)
+    lap("journal_summary")
+
+    say("population statistics")
+    users = run_journals(stats.USER_ACTIVITY, journals)
+    pairs = run_journals(stats.ACCOUNT_PAIRS, journals.filter(pl.col("debit_account").is_not_null()
+                                                              & pl.col("credit_account").is_not_null()))
+    group_pairs = run_journals(stats.group_pairs(settings.account_group_digits), journals)
+    user_accounts = run_journals(stats.USER_ACCOUNTS, journals)
+    duplicate_groups = run_journals(stats.duplicate_groups(settings.duplicate_same_effective_date), journals)
+    sequence = run_journals(stats.sequence_numbers(), journals)
+    same_day = run_journals(stats.SAME_DAY_GROUPS, journals)
+    modulus = int(settings.recurring_ending_modulus * 100)
+    endings = run_journals(stats.ending_groups(modulus), journals)
+    facts = resolve_facts(journals, accounts, settings)
+    limits = approval_limits(users, settings)
+    lap("population_statistics")
+
+    not_run = tests_not_run(settings, coverage, rows, accounts, journals, chart)
+    say("digit tests")
+    benford_lines, benford_reason = _benford(source, settings, coverage, rows)
+    if benford_reason:
+        not_run.setdefault("benford_outlier", benford_reason)
+    lap("benford")
+
+    first = min(f.fiscal_year_start for f in facts.values())
+    last = max(f.closing_date for f in facts.values())
+    holidays = holidays_for(settings, first, last)
+    context = rules.EntryContext(
+        facts=facts_frame(facts),
+        users=users.select("entity_id", "entered_by", "journals"),
+        limits=limits,
+        pairs=pairs,
+        group_pairs=group_pairs,
+        account_group_digits=settings.account_group_digits,
+        user_accounts=user_accounts,
+        duplicates=_copies(journals, duplicate_groups, settings.duplicate_same_effective_date),
+        gaps=sequence.filter(pl.col("missing") <= settings.sequence_gap_max_missing).select(
+            "entity_id", "journal_id", gap_missing="missing", gap_previous="previous_journal"),
+        splits=_split_groups(same_day, limits, settings),
+        endings=endings.filter((pl.col("entries") >= settings.recurring_ending_min_entries)
+                               & (pl.col("min_cents") != pl.col("max_cents")))
+        .select(*stats.ENDING_KEYS, ending_entries="entries"),
+        windows=period_end_windows(facts, settings, holidays),
+        period_ends=next_period_ends(facts),
+        accounts=accounts.select("entity_id", "gl_account_number", "account_name"),
+        benford=_benford_entries(benford_lines),
+        authorised=pl.DataFrame([(e, u) for e, f in facts.items() for u in (f.authorised_posters or [])],
+                                schema={"entity_id": pl.String, "entered_by": pl.String}, orient="row"),
+        holidays=holidays,
+        business_weekdays=list(settings.business_weekdays),
+        business_hours=(settings.business_hours_start, settings.business_hours_end),
+        keyword_regex=keyword_regex(settings),
+        common_limits_cents=[int(v * 100) for v in settings.common_approval_limits],
+        below_approval_share=settings.below_approval_share,
+        round_unit_cents=line_rule.round_unit_cents,
+        ending_modulus_cents=modulus,
+        not_run=not_run,
+    )
+
+    models: dict[str, anomaly_model.EntityModel] = {}
+    if "ml_outlier" not in not_run:
+        say("anomaly model")
+        models = fit_models(journals, context, settings)
+        lap("model_fit")
+
+    say("judging entries")
+    weights = test_weights(settings)
+    # The journal summary has one row per entry, so any slice of it is a partition holding whole entries:
+    # the judgement needs no shuffle.
+    judged = run_journals(BatchComputation("je_entries", map=_judge(context, models, weights, settings),
+                                           sort_by=tuple(KEYS)), journals)
+    entries = rank(judged)
+    lap("entries")
+
+    say("flagged lines")
+    flagged = entries.filter(pl.col("tests").list.len() > 0).select(
+        *KEYS, "risk_score", "risk_band", entry_tests="tests")
+    seldom = context.facts.select("entity_id", "seldom_max")
+    lines = run_lines(line_flags(line_rule, flagged, accounts, seldom, benford_lines.select(*KEYS, "line_number")))
+    lap("lines")
+
+    population = population_summary(
+        journals=journals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
+        sequence=sequence, duplicates=context.duplicates, entries=entries, settings=settings,
+        trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing)
+    lap("population_summary")
+    return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
+                      accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
+
+
+# --- Pieces of the analysis --------------------------------------------------------------------------
+
+
+def tests_not_run(settings: JETestSettings, coverage: dict[str, int], rows: int, accounts: pl.DataFrame,
+                  journals: pl.DataFrame, chart: pl.DataFrame | None) -> dict[str, str]:
+    """Tests that cannot run on this ledger, and why: a missing field is never a pass."""
+    reasons: dict[str, str] = {}
+    empty = {f for f in LINE_FIELDS if f in coverage and coverage[f] == 0}
+    for test in CATALOGUE:
+        for need in test.needs:
+            options = need.split("|")
+            if all(option in empty for option in options):
+                names = " or ".join(options)
+                reasons[test.id] = f"the ledger has no {names}: {test.title.lower()} cannot be judged"
+    for test_id in settings.disabled_tests:
+        reasons[test_id] = "disabled in the settings"
+    if not settings.ml_enabled:
+        reasons.setdefault("ml_outlier", "disabled in the settings (ml_enabled = false)")
+    if not accounts["is_suspense"].any() and accounts["account_name"].null_count() == accounts.height \
+            and not any(settings.for_entity(e).suspense_accounts for e in accounts["entity_id"].unique()):
+        reasons.setdefault("suspense_account", "no chart of accounts, no account names and no listed suspense "
+                                               "accounts: suspense accounts cannot be recognised")
+    numbered = journals["journal_id"].str.contains(r"\d$").sum()
+    if numbered == 0:
+        reasons.setdefault("sequence_gap", "journal ids carry no numbers: there is no sequence to check")
+    return reasons
+
+
+def _copies(journals: pl.DataFrame, groups: pl.DataFrame, same_date: bool) -> pl.DataFrame:
+    """(entity, journal, duplicate_of, duplicate_original) for every entry of a group of identical entries.
+
+    Every member is flagged, each naming another: which one is the copy is for the auditor to establish
+    (the later-keyed is the likelier; the first-keyed is marked ``duplicate_original`` and weighs less).
+    """
+    keys = ["entity_id", "fingerprint", "n_lines", "debit_cents"] + (["effective_date"] if same_date else [])
+    schema = {"entity_id": pl.String, "journal_id": pl.String, "duplicate_of": pl.String,
+              "duplicate_original": pl.Boolean}
+    if groups.is_empty():
+        return pl.DataFrame(schema=schema)
+    members = (journals.select(*keys, "journal_id", "entry_date", "entry_time")
+               .join(groups.select(*keys, "original"), on=keys, how="inner")
+               .sort([*keys, "entry_date", "entry_time", "journal_id"], nulls_last=True)
+               .with_columns(second=pl.col("journal_id").get(1).over(keys)))
+    return (members.select(
+        "entity_id", "journal_id",
+        duplicate_of=pl.when(pl.col("journal_id") == pl.col("original")).then(pl.col("second"))
+        .otherwise(pl.col("original")),
+        duplicate_original=pl.col("journal_id") == pl.col("original"),
+    ).sort(KEYS))
+
+
+def _split_groups(same_day: pl.DataFrame, limits: pl.DataFrame, settings: JETestSettings) -> pl.DataFrame:
+    """Entries split to stay under an approval limit: one user, one day, the same accounts, each part below
+    the limit and at least ``split_entry_min_share`` of it, together above it.
+
+    The limit is the poster's (stated or read from approvals); without one, each common limit is tried and
+    the smallest that fits is named. Returns (entity, journal, split_entries, split_total, split_limit).
+    """
+    schema = {"entity_id": pl.String, "journal_id": pl.String, "split_entries": pl.Int64,
+              "split_total": pl.Int64, "split_limit": pl.Int64}
+    entries = (same_day.filter(pl.col("journal_id").list.len() >= settings.split_entry_min_entries)
+               .explode(["journal_id", "debit_cents"]))
+    if entries.is_empty():
+        return pl.DataFrame(schema=schema)
+    common = pl.DataFrame({"common_cents": sorted(int(v * 100) for v in settings.common_approval_limits)},
+                          schema={"common_cents": pl.Int64})
+    keys = [*stats.SPLIT_KEYS, "split_limit"]
+    candidates = (entries.join(limits.select("entity_id", "entered_by", "limit_cents"), on=["entity_id", "entered_by"],
+                               how="left")
+                  .join(common, how="cross")
+                  .with_columns(split_limit=pl.coalesce("limit_cents", "common_cents"))
+                  .unique([*stats.SPLIT_KEYS, "journal_id", "split_limit"])
+                  .filter((pl.col("debit_cents") < pl.col("split_limit"))
+                          & (pl.col("debit_cents") >= pl.col("split_limit") * settings.split_entry_min_share)))
+    groups = (candidates.group_by(keys).agg(pl.col("journal_id"), split_entries=pl.len().cast(pl.Int64),
+                                            split_total=pl.col("debit_cents").sum())
+              .filter((pl.col("split_entries") >= settings.split_entry_min_entries)
+                      & (pl.col("split_total") > pl.col("split_limit")))
+              .sort([*stats.SPLIT_KEYS, "split_limit"])
+              .unique(list(stats.SPLIT_KEYS), keep="first"))
+    return (groups.explode("journal_id").select(list(schema))
+            .unique(["entity_id", "journal_id"], keep="first").sort(KEYS))
+
+
+def _benford(source: Source, settings: JETestSettings, coverage: dict[str, int],
+             rows: int) -> tuple[pl.DataFrame, str | None]:
+    """Lines in subsets whose digits do not conform to Benford's law (``auditray.je.digits``)."""
+    empty = pl.DataFrame(schema={"entity_id": pl.String, "journal_id": pl.String, "line_number": pl.Int32,
+                                 "explanation": pl.String})
+    if "benford_outlier" in settings.disabled_tests:
+        return empty, "disabled in the settings"
+    try:
+        from auditray.je.digits import DEFAULT_SUBSETS, benford_outlier_flags
+    except ImportError:
+        return empty, "the digit tests (auditray.je.digits) are not installed"
+    groupings = [tuple(g) for g in settings.benford_by] if settings.benford_by else list(DEFAULT_SUBSETS)
+    present = [g for g in groupings if all(coverage.get(c, rows) > 0 for c in g)]
+    if not present:
+        fields = sorted({c for g in groupings for c in g if coverage.get(c, rows) == 0})
+        return empty, f"the ledger has no {', '.join(fields)}: the digit subsets cannot be formed"
+    columns = sorted({"entity_id", "journal_id", "line_number", "amount", "manual_entry", *(c for g in present
+                                                                                          for c in g)})
+    lines = conform(scan(source)).select(columns).collect()
+    flags = benford_outlier_flags(lines, by=present)
+    keys = ["entity_id", "journal_id", "line_number"]
+    text = "benford_explanation" if "benford_explanation" in flags.columns else \
+        next((c for c in flags.columns if c not in keys and flags.schema[c] == pl.String), None)
+    explanation = pl.col(text) if text else pl.lit("in a subset whose digits do not follow Benford's law")
+    return flags.select(*keys, explanation.cast(pl.String).alias("explanation")).with_columns(
+        pl.col("line_number").cast(pl.Int32)), None
+
+
+def _benford_entries(lines: pl.DataFrame) -> pl.DataFrame:
+    return (lines.group_by(KEYS).agg(benford_explanation=pl.col("explanation").min())
+            .sort(KEYS) if lines.height else
+            pl.DataFrame(schema={"entity_id": pl.String, "journal_id": pl.String, "benford_explanation": pl.String}))
+
+
+def fit_models(journals: pl.DataFrame, context: rules.EntryContext,
+               settings: JETestSettings) -> dict[str, anomaly_model.EntityModel]:
+    """One seeded isolation forest per entity, fitted on a reproducible sample of its entries."""
+    models = {}
+    for entity in journals["entity_id"].unique().sort().to_list():
+        rows = journals.filter(pl.col("entity_id") == entity)
+        sample = rows[anomaly_model.fit_sample(rows.height, settings.ml_max_fit_entries, settings.ml_seed)]
+        # Sorted: the forest's subsampling is by row position, so the fit needs the same row order every time.
+        frame = rules.with_context(sample, context).sort(KEYS)
+        features = anomaly_model.entry_features(frame, holidays=context.holidays,
+                                                business_weekdays=context.business_weekdays)
+        models[entity] = anomaly_model.fit_entity_model(
+            entity, features.to_numpy(), rows.height, trees=settings.ml_trees, seed=settings.ml_seed,
+            tail_share=settings.ml_tail_share)
+    return models
+
+
+_EXPLAIN_COLUMNS = ("entity_id", "debit_cents", "max_z_ratio", "max_z_account", "debit_account", "credit_account",
+                    "pair_journals", "entered_by", "user_account_journals", "user_journals", "entity_journals",
+                    "entry_time", "n_lines")
+
+
+def _judge(context: rules.EntryContext, models: dict[str, anomaly_model.EntityModel], weights: dict[str, float],
+           settings: JETestSettings) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """The per-partition judgement of entries: context, model score, test strengths, risk and reasons."""
+
+    def judge(journals: pl.DataFrame) -> pl.DataFrame:
+        frame = rules.with_context(journals, context)
+        if models:
+            features = anomaly_model.entry_features(frame, holidays=context.holidays,
+                                                    business_weekdays=context.business_weekdays)
+            scored = anomaly_model.score_entries(frame.select(_EXPLAIN_COLUMNS), features, models)
+        else:
+            scored = pl.DataFrame({"ml_score": pl.Series([None] * frame.height, dtype=pl.Float64),
+                                   "ml_outlier": pl.Series([False] * frame.height),
+                                   "ml_strength": pl.Series([0.0] * frame.height),
+                                   "ml_explanation": pl.Series([None] * frame.height, dtype=pl.String)})
+        frame = rules.score_entries(frame.hstack(scored), context)
+        frame = frame.with_columns(risk_score=risk_score(weights)).with_columns(
+            risk_band=risk_band(pl.col("risk_score"), settings))
+        tripped = frame.filter(pl.col("risk_score") > 0)
+        quiet = frame.filter(pl.col("risk_score") <= 0)
+        tripped = rules.explain_entries(tripped, context).with_columns(**tripped_lists(weights))
+        quiet = quiet.with_columns(tests=pl.lit([], dtype=pl.List(pl.String)),
+                                   test_scores=pl.lit([], dtype=pl.List(pl.Float64)),
+                                   explanations=pl.lit([], dtype=pl.List(pl.String)))
+        columns = [c for c in ENTRY_COLUMNS if c not in ("risk_rank", "amount", "line_count")]
+        combined = pl.concat([tripped.select(*columns, "debit_cents", "n_lines"),
+                              quiet.select(*columns, "debit_cents", "n_lines")])
+        return combined.with_columns(amount=cents_to_money(pl.col("debit_cents")).cast(MONEY_SUM_DTYPE),
+                                     line_count=pl.col("n_lines")).drop("debit_cents", "n_lines")
+
+    return judge
+
+
+def rank(judged: pl.DataFrame) -> pl.DataFrame:
+    """Entries from the riskiest down: risk, then model score, then entity and journal (a total order)."""
+    ordered = judged.sort(["risk_score", "ml_score", "entity_id", "journal_id"],
+                          descending=[True, True, False, False], nulls_last=True)
+    return ordered.with_columns(risk_rank=pl.int_range(1, ordered.height + 1, dtype=pl.Int64)).select(ENTRY_COLUMNS)
+
+
+# --- The population summary --------------------------------------------------------------------------
+
+
+def population_summary(*, journals: pl.DataFrame, accounts: pl.DataFrame, facts: dict[str, EntityFacts],
+                       coverage: dict[str, int], rows: int, not_run: dict[str, str], sequence: pl.DataFrame,
+                       duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
+                       trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
+                       models: dict[str, anomaly_model.EntityModel], max_missing: int) -> dict[str, Any]:
+    """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
+    entities: dict[str, Any] = {}
+    totals = accounts.group_by("entity_id").agg(
+        lines=pl.col("lines").sum(), debits=pl.col("debit_cents").sum(), credits=pl.col("credit_cents").sum(),
+        net=pl.col("activity_cents").sum(), accounts=pl.len())
+    per_entity = journals.group_by("entity_id").agg(
+        journals=pl.len(), manual_journals=pl.col("manual").sum(),
+        first_effective=pl.col("effective_date").min(), last_effective=pl.col("effective_date").max(),
+        unbalanced=(pl.col("balance_cents") != 0).sum(),
+        unbalanced_net=pl.col("balance_cents").filter(pl.col("balance_cents") != 0).sum(),
+        unbalanced_abs=pl.col("balance_cents").abs().sum(),
+    )
+    by_period = (journals.group_by("entity_id", "fiscal_year", "period")
+                 .agg(journals=pl.len(), debits=pl.col("debit_cents").sum()).sort("entity_id", "fiscal_year", "period"))
+    gaps = sequence.filter(pl.col("missing") <= max_missing)
+    breaks = sequence.filter(pl.col("missing") > max_missing)
+    bands = entries.group_by("entity_id", "risk_band").len()
+    tripped = (entries.select("entity_id", "tests").explode("tests").drop_nulls("tests")
+               .group_by("entity_id", "tests").len())
+    for row in totals.join(per_entity, on="entity_id").sort("entity_id").iter_rows(named=True):
+        entity = row["entity_id"]
+        fact = facts[entity]
+        periods = by_period.filter(pl.col("entity_id") == entity)
+        entity_gaps = gaps.filter(pl.col("entity_id") == entity)
+        entity_limits = limits.filter(pl.col("entity_id") == entity)
+        entities[entity] = {
+            "control_totals": {
+                "lines": int(row["lines"]), "journals": int(row["journals"]),
+                "manual_journals": int(row["manual_journals"]), "accounts": int(row["accounts"]),
+                "debits": money_text(row["debits"]), "credits": money_text(row["credits"]),
+                "net": money_text(row["net"]),
+            },
+            "period_coverage": {
+                "first_effective_date": row["first_effective"].isoformat(),
+                "last_effective_date": row["last_effective"].isoformat(),
+                "fiscal_year": [fact.fiscal_year_start.isoformat(), fact.fiscal_year_end.isoformat()],
+                "periods": [{"fiscal_year": p["fiscal_year"], "period": p["period"], "journals": p["journals"],
+                             "debits": money_text(p["debits"])} for p in periods.iter_rows(named=True)],
+                "entries_outside_fiscal_year": journals.filter(
+                    (pl.col("entity_id") == entity)
+                    & ((pl.col("effective_date") < fact.fiscal_year_start)
+                       | (pl.col("effective_date") > fact.fiscal_year_end))).height,
+            },
+            "unbalanced_entries": {"count": int(row["unbalanced"]), "net": money_text(row["unbalanced_net"] or 0),
+                                   "gross": money_text(row["unbalanced_abs"])},
+            "sequence": {
+                "gaps": entity_gaps.height, "missing_numbers": int(entity_gaps["missing"].sum() or 0),
+                "range_breaks": breaks.filter(pl.col("entity_id") == entity).height,
+                "examples": [f"{g['missing']} missing before {g['journal_id']}" for g in
+                             entity_gaps.head(10).iter_rows(named=True)],
+            },
+            "duplicates": duplicates.filter(pl.col("entity_id") == entity).height,
+            "facts": fact.to_dict(),
+            "approval_limits": {r["entered_by"]: {"limit": money_text(r["limit_cents"]), "basis": r["limit_basis"]}
+                                for r in entity_limits.iter_rows(named=True)},
+            "model": ({"fitted_on": models[entity].fitted_on, "population": models[entity].population,
+                       "tail_share": models[entity].tail_share} if entity in models else None),
+            "risk_bands": {b: int(n) for _, b, n in bands.filter(pl.col("entity_id") == entity).iter_rows()},
+            "tests_tripped": {t: int(n) for _, t, n in tripped.filter(pl.col("entity_id") == entity)
+                              .sort("tests").iter_rows()},
+        }
+    summary: dict[str, Any] = {
+        "lines": rows,
+        "journals": journals.height,
+        "entities": entities,
+        "field_coverage": {f: {"values": n, "share": round(n / rows, 6) if rows else 0.0}
+                           for f, n in coverage.items()},
+        "tests_run": [t for t in TEST_IDS if t not in not_run],
+        "tests_not_run": dict(sorted(not_run.items())),
+        "risk_bands": {b: int(n) for b, n in entries.group_by("risk_band").len().iter_rows()},
+        "tests_tripped": {t: int(n) for t, n in tripped.group_by("tests").agg(pl.col("len").sum())
+                          .sort("tests").iter_rows()},
+        "completeness": completeness(trial_balance, accounts),
+    }
+    return summary
+
+
+def completeness(trial_balance: pl.DataFrame | None, accounts: pl.DataFrame) -> dict[str, Any]:
+    """Does the GL activity roll the trial balance forward, account by account (AS 2401 .61; ISA 240 A43)?"""
+    if trial_balance is None:
+        return {"checked": False, "reason": "no trial balance given (pass --tb)"}
+    from auditray.completeness import roll_forward
+
+    tb = trial_balance
+    if "period" in tb.columns and tb["period"].n_unique() > 1:
+        # A monthly trial balance: the last period of the latest year carries the year's closing balance.
+        latest = tb.group_by("entity_id").agg(pl.col("fiscal_year").max().alias("_year"))
+        tb = tb.join(latest, on="entity_id").filter(pl.col("fiscal_year") == pl.col("_year"))
+        last = tb.group_by("entity_id").agg(pl.col("period").max().alias("_period"))
+        tb = tb.join(last, on="entity_id").filter(pl.col("period") == pl.col("_period"))
+    if "opening_balance" not in tb.columns:
+        tb = tb.with_columns(opening_balance=pl.lit(0).cast(pl.Decimal(18, 2)))
+    activity = accounts.select(
+        "entity_id", "gl_account_number",
+        activity=cents_to_money(pl.col("activity_cents")).cast(MONEY_SUM_DTYPE), lines=pl.col("lines"))
+    rolled = roll_forward(tb, activity)
+    off = rolled.filter(pl.col("difference") != 0)
+    return {
+        "checked": True,
+        "accounts": rolled.height,
+        "accounts_with_differences": off.height,
+        "gl_accounts_missing_from_tb": rolled.filter(~pl.col("in_tb")).height,
+        "tb_accounts_without_gl_activity": rolled.filter(~pl.col("in_gl") & (pl.col("closing") != pl.col("opening")))
+        .height,
+        "total_absolute_difference": str(off["difference"].abs().sum() if off.height else 0),
+        "differences": [{"entity_id": r["entity_id"], "gl_account_number": r["gl_account_number"],
+                         "opening": str(r["opening"]), "activity": str(r["activity"]), "closing": str(r["closing"]),
+                         "difference": str(r["difference"])} for r in off.head(50).iter_rows(named=True)],
+        "rolls_forward": off.height == 0,
+    }
+
+
+# --- Outputs -----------------------------------------------------------------------------------------
+
+
+def sha256_of(path: str | Path) -> str:
+    """SHA-256 of a file, or of a directory's Parquet files (their names and contents, in order)."""
+    target = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(target.rglob("*.parquet")) if target.is_dir() else [target]
+    for file in files:
+        if target.is_dir():
+            digest.update(str(file.relative_to(target)).encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def write_outputs(analysis: JEAnalysis, out_dir: str | Path, *, inputs: dict[str, Any] | None = None,
+                  code_version: str | None = None, parameters: dict[str, Any] | None = None) -> dict[str, Path]:
+    """entries.parquet, lines.parquet, population.json, settings.json; written to a temporary directory
+    beside ``out_dir`` and renamed into place, so a reader never sees half a result."""
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        analysis.entries.write_parquet(staging / "entries.parquet")
+        analysis.lines.write_parquet(staging / "lines.parquet")
+        (staging / "population.json").write_text(json.dumps(analysis.population, indent=2, default=str) + "\n")
+        weights = test_weights(analysis.settings)
+        record = {
+            "created_at": datetime.now(UTC).isoformat(),
+            "code_version": code_version,
+            "engine": analysis.engine,
+            "inputs": inputs or {},
+            "parameters": parameters or {},
+            "settings": analysis.settings.effective(),
+            "catalogue": [{**row, "effective_weight": weights[row["id"]]} for row in catalogue_table()],
+            "tests_not_run": analysis.not_run,
+            "facts": {e: f.to_dict() for e, f in analysis.facts.items()},
+            "risk_formula": "risk = 1 - prod_i (1 - w_i * s_i); bands: high >= "
+                            f"{analysis.settings.high_risk_from}, medium >= {analysis.settings.medium_risk_from}",
+        }
+        (staging / "settings.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+        if target.exists():
+            retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return {name: target / name for name in ("entries.parquet", "lines.parquet", "population.json", "settings.json")}
+
+
+def detection_report(entries: pl.DataFrame, labels: pl.DataFrame, *, top_share: float = 0.01) -> dict[str, Any]:
+    """How many labelled entries each test found, and how many sit in the top ``top_share`` by risk.
+
+    For synthetic ledgers with known anomalies (``auditray generate`` writes labels.parquet): recall per
+    kind is the share of planted entries of that kind whose tests include the kind's test id.
+    """
+    planted = labels.select("entity_id", "journal_id", "kind").unique()
+    joined = planted.join(entries.select("entity_id", "journal_id", "tests", "risk_rank"),
+                          on=["entity_id", "journal_id"], how="left")
+    per_kind = (joined.with_columns(found=pl.col("tests").list.contains(pl.col("kind")).fill_null(False))
+                .group_by("kind").agg(planted=pl.len(), found=pl.col("found").sum()).sort("kind"))
+    cut = max(1, int(np.floor(entries.height * top_share)))
+    planted_entries = planted.select("entity_id", "journal_id").unique()
+    in_top = planted_entries.join(entries.filter(pl.col("risk_rank") <= cut).select("entity_id", "journal_id"),
+                                  on=["entity_id", "journal_id"], how="semi").height
+    return {
+        "entries": entries.height,
+        "top_entries": cut,
+        "planted_entries": planted_entries.height,
+        "planted_in_top": in_top,
+        "top_capture": in_top / planted_entries.height if planted_entries.height else None,
+        "recall": {k: {"planted": int(p), "found": int(f), "recall": round(f / p, 4)}
+                   for k, p, f in per_kind.iter_rows()},
+    }
+
+
+__all__ = ["ENTRY_COLUMNS", "JEAnalysis", "analyze", "detection_report", "rank", "sha256_of", "write_outputs"]

@@ -1,0 +1,461 @@
+"""The facts each test needs, per entity: stated by the engagement where it can, read from the ledger where not.
+
+AS 2401 .61 and ISA 240 A44 describe fraudulent entries relative to the entity: unusual for its accounts,
+its people and its calendar. This module turns the settings and the population into those reference
+points, and records for each one where it came from (``basis``), so the population summary can say
+"high-value threshold 195,000.00: performance materiality, stated by the engagement" or "... estimated as
+0.75 x 1 % of revenue (ISA 320 A7 benchmark) because the engagement stated none".
+
+- Accounts: a name (chart, trial balance, the account's commonest line description, in that order) and its
+  classes: sensitive (cash, revenue, equity: AS 2401 .62), suspense, revenue, inactive, and its usage.
+- Calendar: fiscal year end, closing date, period ends and their last business days, holidays.
+- Thresholds: high value, the approval limit of each poster, backdating lag, period-end amount, and the
+  rarity thresholds for users, accounts and account pairs, relative to the entity's journals.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import polars as pl
+
+from auditray.je.population import ACCOUNT_KEYS
+from auditray.je.settings import EntityOverrides, JETestSettings
+
+CENT = Decimal("0.01")
+
+
+def _cents(amount: Decimal | None) -> int | None:
+    return None if amount is None else int((Decimal(amount) / CENT).to_integral_value())
+
+
+def money_text(cents: int | None) -> str:
+    """Exact money for people: 1234567 -> '12,345.67'."""
+    if cents is None:
+        return "n/a"
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole:,}.{part:02d}"
+
+
+def regex_any(patterns: list[str] | tuple[str, ...]) -> str:
+    return "(?i)" + "|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)"
+
+
+# --- Accounts ----------------------------------------------------------------------------------------
+
+
+def classify_accounts(profile: pl.DataFrame, settings: JETestSettings, *, chart: pl.DataFrame | None = None,
+                      trial_balance: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The account table: profile + name + classes, with the basis of each class, and a dense code.
+
+    Order of evidence, most reliable first: accounts the engagement lists; the chart's type and subtype;
+    the account's name (chart, trial balance or commonest line description) against keyword patterns; and
+    for sensitive and revenue accounts, the leading digits of the number (``*_number_prefixes``).
+    """
+    accounts = profile
+    if chart is not None and chart.height:
+        cols = [c for c in ("gl_account_name", "account_type", "account_subtype", "active") if c in chart.columns]
+        accounts = accounts.join(chart.select(*ACCOUNT_KEYS, *cols).unique(ACCOUNT_KEYS, keep="first"),
+                                 on=ACCOUNT_KEYS, how="left")
+    for column, dtype in (("gl_account_name", pl.String), ("account_type", pl.String),
+                          ("account_subtype", pl.String), ("active", pl.Boolean), ("described_as", pl.String),
+                          ("described_share", pl.Float64)):
+        if column not in accounts.columns:
+            accounts = accounts.with_columns(pl.lit(None, dtype=dtype).alias(column))
+    if trial_balance is not None and "gl_account_name" in trial_balance.columns:
+        tb_names = (trial_balance.filter(pl.col("gl_account_name").is_not_null())
+                    .group_by(ACCOUNT_KEYS).agg(tb_name=pl.col("gl_account_name").min()))
+        accounts = accounts.join(tb_names, on=ACCOUNT_KEYS, how="left")
+    else:
+        accounts = accounts.with_columns(tb_name=pl.lit(None, dtype=pl.String))
+    # A line description names the account only when most of the account's lines agree on it.
+    described = pl.when(pl.col("described_share") >= 0.5).then(pl.col("described_as"))
+    accounts = accounts.with_columns(
+        account_name=pl.coalesce("gl_account_name", "tb_name", described),
+        name_basis=pl.when(pl.col("gl_account_name").is_not_null()).then(pl.lit("chart of accounts"))
+        .when(pl.col("tb_name").is_not_null()).then(pl.lit("trial balance"))
+        .when(described.is_not_null()).then(pl.lit("commonest line description"))
+        .otherwise(pl.lit(None, dtype=pl.String)),
+    )
+    name = pl.col("account_name").fill_null("")
+    typed = pl.col("account_type").str.to_lowercase()
+    subtype = pl.col("account_subtype").str.to_lowercase()
+    number = pl.col("gl_account_number")
+
+    def listed(kind: str) -> pl.Expr:
+        entries = [(entity, account) for entity, account in _listed_accounts(settings, kind, profile)]
+        if not entries:
+            return pl.lit(False)
+        frame = pl.DataFrame(entries, schema=["entity_id", "gl_account_number"], orient="row")
+        return pl.struct(ACCOUNT_KEYS).is_in(frame.select(pl.struct(ACCOUNT_KEYS)).to_series().implode())
+
+    def starts(prefixes: list[str]) -> pl.Expr:
+        return pl.any_horizontal([number.str.starts_with(p) for p in prefixes]) if prefixes else pl.lit(False)
+
+    sensitive_name = name.str.contains(regex_any(settings.sensitive_name_patterns)) & \
+        ~name.str.contains(regex_any(settings.sensitive_name_exclusions))
+    suspense_name = name.str.contains(regex_any(settings.suspense_name_patterns))
+    revenue_name = name.str.contains(regex_any(settings.revenue_name_patterns)) & \
+        ~name.str.contains(regex_any(settings.sensitive_name_exclusions))
+    has_type = typed.is_not_null() | subtype.is_not_null()
+    has_name = pl.col("account_name").is_not_null()
+    suspense_listed = listed("suspense_accounts")
+    accounts = accounts.with_columns(
+        is_suspense=suspense_listed | subtype.is_in(settings.suspense_account_subtypes).fill_null(False)
+        | suspense_name,
+        suspense_basis=pl.when(suspense_listed).then(pl.lit("listed by the engagement"))
+        .when(subtype.is_in(settings.suspense_account_subtypes).fill_null(False))
+        .then(pl.format("chart subtype {}", subtype))
+        .when(suspense_name).then(pl.lit("account name")),
+    )
+    sensitive_listed = listed("sensitive_accounts")
+    by_chart = (typed.is_in(settings.sensitive_account_types) | subtype.is_in(settings.sensitive_account_subtypes))
+    accounts = accounts.with_columns(
+        is_sensitive=(sensitive_listed
+                      | pl.when(has_type).then(by_chart.fill_null(False))
+                      .when(has_name).then(sensitive_name)
+                      .otherwise(starts(settings.sensitive_number_prefixes)))
+        & ~pl.col("is_suspense"),
+        sensitive_basis=pl.when(sensitive_listed).then(pl.lit("listed by the engagement"))
+        .when(has_type).then(pl.format("chart type {} / {}", typed.fill_null("-"), subtype.fill_null("-")))
+        .when(has_name).then(pl.lit("account name"))
+        .otherwise(pl.lit("account number range")),
+        is_revenue=pl.when(has_type).then((typed.is_in(settings.revenue_account_types)
+                                           | subtype.is_in(settings.revenue_account_subtypes)).fill_null(False))
+        .when(has_name).then(revenue_name)
+        .otherwise(starts(settings.revenue_number_prefixes)),
+        inactive=pl.col("active").not_().fill_null(False),
+        seldom_listed=listed("seldom_used_accounts"),
+    )
+    accounts = accounts.with_columns(
+        sensitive_basis=pl.when(pl.col("is_sensitive")).then(pl.col("sensitive_basis")),
+        # Usage for the seldom-used test: distinct journals where counted (accounts with few lines),
+        # otherwise lines; a closed account or one the engagement lists counts as unused.
+        usage=pl.when(pl.col("inactive") | pl.col("seldom_listed")).then(0)
+        .otherwise(pl.coalesce("journals", "lines")).cast(pl.Int64),
+    )
+    return accounts.sort(ACCOUNT_KEYS).with_columns(
+        account_code=pl.int_range(pl.len(), dtype=pl.Int32).over("entity_id"))
+
+
+def _listed_accounts(settings: JETestSettings, kind: str, profile: pl.DataFrame) -> list[tuple[str, str]]:
+    out = []
+    for entity in profile["entity_id"].unique().to_list():
+        accounts = getattr(settings.for_entity(entity), kind)
+        out += [(entity, str(a)) for a in accounts or []]
+    return out
+
+
+# --- Calendar and thresholds -------------------------------------------------------------------------
+
+
+@dataclass
+class EntityFacts:
+    """The resolved reference points of one entity, each with the basis a reviewer can check."""
+
+    entity_id: str
+    journals: int
+    manual_journals: int
+    fiscal_year_start: date
+    fiscal_year_end: date
+    closing_date: date
+    period_end_dates: list[date]
+    high_value_cents: int
+    backdated_days: int
+    period_end_amount_cents: int
+    unusual_user_max_journals: int
+    seldom_account_max_journals: int
+    rare_pair_max_journals: int
+    rare_group_pair_max_journals: int
+    authorised_posters: list[str] | None
+    revenue_cents: int | None = None
+    basis: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "entity_id": self.entity_id,
+            "journals": self.journals,
+            "manual_journals": self.manual_journals,
+            "fiscal_year_start": self.fiscal_year_start.isoformat(),
+            "fiscal_year_end": self.fiscal_year_end.isoformat(),
+            "closing_date": self.closing_date.isoformat(),
+            "period_end_dates": [d.isoformat() for d in self.period_end_dates],
+            "high_value_threshold": money_text(self.high_value_cents),
+            "revenue": money_text(self.revenue_cents) if self.revenue_cents is not None else None,
+            "backdated_days": self.backdated_days,
+            "period_end_amount": money_text(self.period_end_amount_cents),
+            "unusual_user_max_journals": self.unusual_user_max_journals,
+            "seldom_account_max_journals": self.seldom_account_max_journals,
+            "rare_pair_max_journals": self.rare_pair_max_journals,
+            "rare_group_pair_max_journals": self.rare_group_pair_max_journals,
+            "authorised_posters": self.authorised_posters,
+            "basis": dict(self.basis),
+        }
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def holidays_for(settings: JETestSettings, first: date, last: date) -> list[date]:
+    """The holiday calendar: the engagement's list, or observed US federal holidays (5 U.S.C. 6103)."""
+    if settings.holidays is not None:
+        return sorted(settings.holidays)
+    if settings.holiday_calendar == "none":
+        return []
+    from auditray.generate import us_federal_holidays
+
+    days: list[date] = []
+    for year in range(first.year - 1, last.year + 2):
+        days += us_federal_holidays(year)
+    return sorted(d for d in set(days) if first - timedelta(days=366) <= d <= last + timedelta(days=366))
+
+
+def business_days_before(end: date, count: int, workdays: set[int], holidays: set[date]) -> list[date]:
+    """The last ``count`` business days up to and including ``end``."""
+    days, day = [], end
+    while len(days) < count:
+        if day.isoweekday() in workdays and day not in holidays:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days
+
+
+def nicest_limit(low: int, high: int) -> int:
+    """The roundest amount in [low, high), in cents: most trailing zeros, then a 1, 2, 2.5 or 5 mantissa.
+
+    An approval limit is a number someone chose: when the largest unapproved entry is 9,900.00 and the
+    smallest approved one 10,213.00, the limit is 10,000.00.
+    """
+    if high <= low:
+        return low
+    for zeros in range(len(str(high)), -1, -1):
+        step = 10 ** zeros
+        first = -(-low // step) * step
+        if first >= high:
+            continue
+        candidates = range(first, high, step)[:20]
+        nice = [c for c in candidates if str(c // step).rstrip("0") in ("1", "2", "25", "5")]
+        return nice[0] if nice else first
+    return low
+
+
+def resolve_facts(journals: pl.DataFrame, accounts: pl.DataFrame, settings: JETestSettings) -> dict[str, EntityFacts]:
+    """Per entity: calendar and thresholds from the settings, or from the population with the basis stated."""
+    facts: dict[str, EntityFacts] = {}
+    entity_ids = journals["entity_id"].unique().sort().to_list()
+    revenue = dict(accounts.filter(pl.col("is_revenue")).group_by("entity_id")
+                   .agg(pl.col("activity_cents").sum()).iter_rows())
+    for entity in entity_ids:
+        stated = settings.for_entity(entity)
+        rows = journals.filter(pl.col("entity_id") == entity)
+        facts[entity] = _entity_facts(entity, rows, stated, settings, revenue.get(entity))
+    return facts
+
+
+def _entity_facts(entity: str, rows: pl.DataFrame, stated: EntityOverrides, settings: JETestSettings,
+                  revenue_activity: int | None) -> EntityFacts:
+    basis: dict[str, str] = {}
+    n = rows.height
+    manual = rows.filter(pl.col("manual"))
+    # Fiscal year end: stated, else the month end of the last effective date of the commonest fiscal year.
+    if stated.fiscal_year_end is not None:
+        fye, basis["fiscal_year_end"] = stated.fiscal_year_end, "stated by the engagement"
+    else:
+        in_year = rows
+        if rows["fiscal_year"].null_count() < n:
+            modal = rows["fiscal_year"].drop_nulls().mode().sort()[-1]
+            in_year = rows.filter(pl.col("fiscal_year") == modal)
+        fye = _month_end(in_year["effective_date"].max())
+        basis["fiscal_year_end"] = "month end of the last effective date in the ledger's fiscal year"
+    start = _add_months(_month_end(fye) + timedelta(days=1), -12)
+    if stated.closing_date is not None:
+        closing, basis["closing_date"] = stated.closing_date, "stated by the engagement"
+    else:
+        closing = fye + timedelta(days=settings.closing_days_after_year_end)
+        basis["closing_date"] = f"fiscal year end + {settings.closing_days_after_year_end} days (not stated)"
+    if stated.period_end_dates:
+        period_ends, basis["period_end_dates"] = sorted(stated.period_end_dates), "stated by the engagement"
+    else:
+        period_ends = [_month_end(_add_months(start, m)) for m in range(12)]
+        basis["period_end_dates"] = "calendar month ends of the fiscal year"
+
+    # High value: performance materiality, stated or estimated from revenue (ISA 320 A7 benchmarks).
+    pm = stated.performance_materiality
+    if stated.high_value_threshold is not None:
+        high, basis["high_value_threshold"] = _cents(stated.high_value_threshold), "stated by the engagement"
+    elif pm is not None:
+        high, basis["high_value_threshold"] = _cents(pm), "performance materiality stated by the engagement"
+    elif stated.materiality is not None:
+        high = _cents(stated.materiality * settings.performance_materiality_share)
+        basis["high_value_threshold"] = (f"{settings.performance_materiality_share} x materiality stated by the "
+                                         "engagement")
+    elif revenue_activity is not None and -revenue_activity > 0:
+        high = _cents(Decimal(-revenue_activity) / 100 * settings.materiality_revenue_share
+                      * settings.performance_materiality_share)
+        basis["high_value_threshold"] = (
+            f"estimated: {settings.performance_materiality_share} x {settings.materiality_revenue_share} x "
+            "revenue in the ledger (ISA 320 A7 revenue benchmark; the engagement stated no materiality)")
+    else:
+        quantile = rows["debit_cents"].quantile(settings.high_value_fallback_quantile, "higher")
+        high = int(quantile or 1)
+        basis["high_value_threshold"] = (f"estimated: the {settings.high_value_fallback_quantile:.1%} quantile of "
+                                         "entry amounts (no materiality and no revenue accounts identified)")
+    high = max(int(high), 1)
+
+    lag = (rows.select((pl.col("entry_date") - pl.col("effective_date")).dt.total_days().alias("lag"))
+           .drop_nulls()["lag"])
+    q_lag = math.ceil(lag.quantile(settings.backdated_quantile, "higher")) if lag.len() else 0
+    backdated = max(settings.backdated_min_days, q_lag)
+    basis["backdated_days"] = (f"more than max({settings.backdated_min_days} days, the "
+                               f"{settings.backdated_quantile:.1%} quantile of entry lags = {q_lag} days)")
+
+    manual_q = manual["debit_cents"].quantile(settings.period_end_amount_quantile, "higher") \
+        if manual.height else None
+    share_of_high = int(high * settings.period_end_materiality_share)
+    period_end_amount = min(int(manual_q), share_of_high) if manual_q is not None else share_of_high
+    basis["period_end_amount"] = (f"min({settings.period_end_materiality_share} x high-value threshold, the "
+                                  f"{settings.period_end_amount_quantile:.0%} quantile of manual entry amounts)")
+
+    unusual = max(settings.unusual_user_max_journals, int(settings.unusual_user_max_share * n))
+    seldom = _clip(int(settings.seldom_account_max_share * n), settings.seldom_account_min_journals,
+                   settings.seldom_account_max_journals)
+    rare_pair = _clip(int(settings.rare_pair_max_share * n), settings.rare_pair_min_journals,
+                      settings.rare_pair_max_journals)
+    rare_group = max(settings.rare_group_pair_min_journals, int(settings.rare_group_pair_max_share * n))
+    basis["rarity"] = (
+        f"of {n:,} journals: users keying at most max({settings.unusual_user_max_journals}, "
+        f"{settings.unusual_user_max_share:.2%}) = {unusual}; accounts used by at most "
+        f"{settings.seldom_account_max_share:.2%} (between {settings.seldom_account_min_journals} and "
+        f"{settings.seldom_account_max_journals}) = {seldom}; account pairs used by at most "
+        f"{settings.rare_pair_max_share:.2%} (between {settings.rare_pair_min_journals} and "
+        f"{settings.rare_pair_max_journals}) = {rare_pair}, strongly so when their account groups (first "
+        f"{settings.account_group_digits} digits) are combined by at most max({settings.rare_group_pair_min_journals}, "
+        f"{settings.rare_group_pair_max_share:.2%}) = {rare_group} journals")
+    posters = stated.authorised_posters
+    basis["authorised_posters"] = "stated by the engagement" if posters is not None else \
+        "not stated: unusual users are judged by how rarely they post"
+    return EntityFacts(
+        entity_id=entity, journals=n, manual_journals=manual.height, fiscal_year_start=start, fiscal_year_end=fye,
+        closing_date=closing, period_end_dates=period_ends, high_value_cents=high, backdated_days=backdated,
+        period_end_amount_cents=max(period_end_amount, 1), unusual_user_max_journals=unusual,
+        seldom_account_max_journals=seldom, rare_pair_max_journals=rare_pair,
+        rare_group_pair_max_journals=rare_group,
+        authorised_posters=list(posters) if posters is not None else None,
+        revenue_cents=-revenue_activity if revenue_activity is not None else None, basis=basis,
+    )
+
+
+def _clip(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def facts_frame(facts: dict[str, EntityFacts]) -> pl.DataFrame:
+    """One row per entity with the thresholds the tests compare against."""
+    return pl.DataFrame(
+        [{"entity_id": f.entity_id, "entity_journals": f.journals, "fye": f.fiscal_year_end,
+          "fy_start": f.fiscal_year_start, "closing_date": f.closing_date, "high_value_cents": f.high_value_cents,
+          "backdated_days": f.backdated_days, "period_end_amount_cents": f.period_end_amount_cents,
+          "unusual_user_max": f.unusual_user_max_journals, "seldom_max": f.seldom_account_max_journals,
+          "rare_pair_max": f.rare_pair_max_journals, "rare_group_pair_max": f.rare_group_pair_max_journals}
+         for f in facts.values()],
+        schema={"entity_id": pl.String, "entity_journals": pl.Int64, "fye": pl.Date, "fy_start": pl.Date,
+                "closing_date": pl.Date, "high_value_cents": pl.Int64, "backdated_days": pl.Int64,
+                "period_end_amount_cents": pl.Int64, "unusual_user_max": pl.Int64, "seldom_max": pl.Int64,
+                "rare_pair_max": pl.Int64, "rare_group_pair_max": pl.Int64},
+    )
+
+
+def period_end_windows(facts: dict[str, EntityFacts], settings: JETestSettings,
+                       holidays: list[date]) -> pl.DataFrame:
+    """(entity, date) for every day in the last ``period_end_business_days`` business days of each period."""
+    workdays, off = set(settings.business_weekdays), set(holidays)
+    rows = []
+    for f in facts.values():
+        for end in f.period_end_dates:
+            last = business_days_before(end, settings.period_end_business_days, workdays, off)
+            # Calendar days from the first of those business days to the period end are all "at period end".
+            day = min(last)
+            while day <= end:
+                rows.append((f.entity_id, day, end))
+                day += timedelta(days=1)
+    return pl.DataFrame(rows, schema={"entity_id": pl.String, "date": pl.Date, "period_end": pl.Date},
+                        orient="row").unique(["entity_id", "date"], keep="first")
+
+
+def next_period_ends(facts: dict[str, EntityFacts]) -> pl.DataFrame:
+    """(entity, day, the first period end on or after it) for every day from a year before the fiscal year
+    to the last period end: a join table, so no entry has to be sorted by date to find its period end."""
+    frames = []
+    for f in facts.values():
+        ends = sorted(f.period_end_dates)
+        if not ends:
+            continue
+        days = pl.date_range(f.fiscal_year_start - timedelta(days=366), ends[-1], "1d", eager=True)
+        frame = pl.DataFrame({"effective_date": days}).join_asof(
+            pl.DataFrame({"next_period_end": ends}, schema={"next_period_end": pl.Date}),
+            left_on="effective_date", right_on="next_period_end", strategy="forward")
+        frames.append(frame.with_columns(entity_id=pl.lit(f.entity_id)))
+    schema = {"entity_id": pl.String, "effective_date": pl.Date, "next_period_end": pl.Date}
+    return pl.concat(frames).select(list(schema)) if frames else pl.DataFrame(schema=schema)
+
+
+def approval_limits(users: pl.DataFrame, settings: JETestSettings) -> pl.DataFrame:
+    """Each poster's approval limit: stated, or read from the approvals the ledger records.
+
+    ``users`` is the user activity statistic (``auditray.je.stats.USER_ACTIVITY``). A manual entry above
+    its poster's limit carries an approver other than the poster. Where a poster's approved and unapproved
+    manual entries separate cleanly (every unapproved entry below every approved one), the limit is the
+    roundest amount between the two (``nicest_limit``). Returns (entity_id, entered_by, limit_cents,
+    limit_basis); posters whose limit is neither stated nor readable are absent.
+    """
+    rows = []
+    for row in users.filter(pl.col("entered_by").is_not_null() & (pl.col("manual_journals") > 0)).iter_rows(
+            named=True):
+        entity, user = row["entity_id"], row["entered_by"]
+        stated = settings.for_entity(entity)
+        high, low = row["min_approved_cents"], row["max_unapproved_cents"]
+        if user in stated.approval_limits_by_user:
+            rows.append((entity, user, _cents(stated.approval_limits_by_user[user]), "stated for this user"))
+        elif stated.approval_limit is not None:
+            rows.append((entity, user, _cents(stated.approval_limit), "stated by the engagement"))
+        elif row["approved_journals"] and high is not None and low is not None and high > low:
+            rows.append((entity, user, nicest_limit(int(low), int(high)),
+                         (f"read from approvals: unapproved entries up to {money_text(low)}, approved from "
+                         f"{money_text(high)}")))
+    return pl.DataFrame(rows, schema={"entity_id": pl.String, "entered_by": pl.String, "limit_cents": pl.Int64,
+                                      "limit_basis": pl.String}, orient="row")
+
+
+def system_user_flags(users: pl.Series, settings: JETestSettings) -> pl.Series:
+    return users.str.contains(regex_any(settings.system_user_patterns)).fill_null(False)
+
+
+def keyword_regex(settings: JETestSettings) -> str:
+    return regex_any([re.escape(k) for k in settings.suspicious_keywords])
+
+
+__all__ = [
+    "EntityFacts",
+    "approval_limits",
+    "business_days_before",
+    "classify_accounts",
+    "facts_frame",
+    "holidays_for",
+    "money_text",
+    "next_period_ends",
+    "nicest_limit",
+    "period_end_windows",
+    "resolve_facts",
+]

@@ -1,0 +1,471 @@
+"""The population: ledger lines in, the account profile and the journal summary out, on either engine.
+
+AS 2401 .61 and ISA 240 A43 test journal entries over the complete population. Two whole-population
+passes feed every test:
+
+- the **account profile** (one row per entity and account; every line of an account in one partition, so
+  medians and distinct-journal counts are exact): usage, activity, the account's usual amount range;
+- the **journal summary** (one row per journal entry; every line of an entry in one partition): totals,
+  balance, header facts, the entry's main debit and credit accounts, a fingerprint of its lines, and the
+  line-level signals (round line, suspense, sensitive or seldom-used account, the line furthest from its
+  account's usual range), each kept as the entry's strongest line.
+
+Both are ``LazyComputation``s: one polars function over a ``LazyFrame``, run by ``auditray.engine`` on Ray
+(``map`` per partition, ``combine`` of the partials) or, locally, straight over a Parquet scan with the
+streaming engine, so the whole ledger never has to sit in memory. Row order within a partition never
+matters: every aggregate is order-free (min, max, sum, any), so both engines give identical frames.
+
+Money stays exact: amounts become integer cents (``money_to_cents``) for arithmetic, and back to
+``Decimal(18, 2)`` for outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from auditray.contract import GL_DETAIL
+from auditray.contract.money import money_to_cents
+from auditray.engine import BatchComputation, EngineName, Source, _parquet_paths, resolve_engine
+from auditray.engine import run as engine_run
+
+if TYPE_CHECKING:
+    from auditray.settings import Settings
+
+# The canonical fields the battery reads; everything else in the ledger is left on disk.
+LINE_FIELDS: tuple[str, ...] = (
+    "entity_id", "journal_id", "line_number", "fiscal_year", "period", "effective_date", "entry_date",
+    "entry_time", "gl_account_number", "amount", "je_header_description", "je_line_description", "source",
+    "document_type", "manual_entry", "entered_by", "approved_by",
+)
+OPTIONAL_FIELDS: tuple[str, ...] = tuple(f for f in LINE_FIELDS if f not in GL_DETAIL.required)
+_GL_SCHEMA = pl.Schema(pl.from_arrow(GL_DETAIL.schema.empty_table()).schema)
+KEYS = ["entity_id", "journal_id"]
+ACCOUNT_KEYS = ["entity_id", "gl_account_number"]
+# 48 bits of a line's hash, so that the sum over an entry's lines cannot wrap below 65,536 lines.
+_FINGERPRINT_SHIFT = 16
+
+
+@dataclass(frozen=True)
+class LineRules:
+    """The settings the line-level preparation needs, small enough to ship to every Ray worker.
+
+    ``infer_manual`` is set when the ledger's Manual_Entry flag is missing on some lines; ``line_text``
+    when it carries line descriptions at all (reading ten million unused strings costs seconds).
+    """
+
+    system_user_regex: str
+    manual_sources: tuple[str, ...]
+    keywords: tuple[str, ...]
+    round_unit_cents: int
+    infer_manual: bool = True
+    line_text: bool = True
+    header_text: bool = True
+
+
+def missing_fields(schema: pl.Schema | Sequence[str]) -> list[str]:
+    """Optional canonical fields the input does not carry at all."""
+    names = set(schema.names() if isinstance(schema, pl.Schema) else schema)
+    return [f for f in OPTIONAL_FIELDS if f not in names]
+
+
+def conform(lines: pl.LazyFrame, rules: LineRules | None = None) -> pl.LazyFrame:
+    """The battery's fields in canonical types; absent optional fields become typed nulls.
+
+    With ``rules``, description columns the ledger lacks altogether are not read at all.
+    """
+    names = set(lines.collect_schema().names())
+    if rules is not None:
+        if not rules.line_text:
+            names.discard("je_line_description")
+        if not rules.header_text:
+            names.discard("je_header_description")
+    absent = [f for f in GL_DETAIL.required if f not in names]
+    if absent:
+        raise ValueError(f"the ledger lacks required gl_detail fields: {', '.join(absent)}")
+    return lines.select(
+        pl.col(f).cast(_GL_SCHEMA[f]) if f in names else pl.lit(None, dtype=_GL_SCHEMA[f]).alias(f)
+        for f in LINE_FIELDS
+    )
+
+
+def prepare_lines(lines: pl.LazyFrame, rules: LineRules) -> pl.LazyFrame:
+    """Row-wise facts every pass shares: exact cents, who keyed the line, whether it says anything.
+
+    ``_manual`` is the ledger's Manual_Entry flag; where the ledger has none, a line is taken as keyed by a
+    person unless its user looks like an interface or batch job (``system_user_patterns``) or its source
+    says "manual" outright. With no user either, the cautious reading is "manual".
+    """
+    derived = {"_cents": money_to_cents(pl.col("amount"))}
+    if rules.infer_manual:
+        user = pl.col("entered_by").str.to_lowercase()
+        manual_source = (pl.col("source").str.to_lowercase().str.strip_chars().is_in(list(rules.manual_sources))
+                         | pl.col("document_type").str.to_lowercase().is_in(list(rules.manual_sources)))
+        inferred = (pl.when(manual_source).then(True)
+                    .when(user.str.contains(rules.system_user_regex)).then(False)
+                    .otherwise(True))
+        derived["_manual"] = pl.coalesce(pl.col("manual_entry"), inferred)
+    else:
+        derived["_manual"] = pl.col("manual_entry")
+    if rules.line_text:
+        line = pl.col("je_line_description")
+        derived["_line_text"] = line.str.len_bytes().fill_null(0) > 0
+        derived["_line_keyword_hit"] = line.str.contains_any(list(rules.keywords), ascii_case_insensitive=True)
+    else:
+        derived["_line_text"] = pl.lit(False)
+        derived["_line_keyword_hit"] = pl.lit(False)
+    return lines.with_columns(**derived)
+
+
+# --- Running a lazy computation on either engine -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LazyComputation:
+    """A ``BatchComputation`` written once over a LazyFrame.
+
+    ``run`` with the local engine evaluates ``core`` straight over a Parquet scan (or a frame) with
+    polars' streaming engine; with Ray it hands the same function to ``auditray.engine.run``.
+    """
+
+    name: str
+    core: Callable[[pl.LazyFrame], pl.LazyFrame]
+    combine: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    partition_by: tuple[str, ...] = ()
+    sort_by: tuple[str, ...] = ()
+
+    def batch(self) -> BatchComputation:
+        core = self.core
+        return BatchComputation(name=self.name, map=lambda frame: core(frame.lazy()).collect(),
+                                combine=self.combine, partition_by=self.partition_by, sort_by=self.sort_by)
+
+    def run(self, source: Source, *, engine: EngineName = "local", settings: Settings | None = None,
+            partitions: int | None = None) -> pl.DataFrame:
+        chosen = resolve_engine(engine, None, settings) if engine == "auto" else engine
+        if chosen == "local":
+            return self.batch().finish(self.core(scan(source)).collect(engine="streaming"))
+        return engine_run(self.batch(), source, engine="ray", settings=settings, partitions=partitions)
+
+
+def scan(source: Source) -> pl.LazyFrame:
+    """A lazy view of Parquet files, a directory of them, or a frame in memory."""
+    if isinstance(source, pl.DataFrame):
+        return source.lazy()
+    if isinstance(source, pl.LazyFrame):
+        return source
+    import pyarrow as pa
+
+    if isinstance(source, pa.Table):
+        return pl.from_arrow(source).lazy()
+    return pl.scan_parquet(_parquet_paths(source))
+
+
+def source_row_count(source: Source) -> int | None:
+    if isinstance(source, pl.DataFrame):
+        return source.height
+    if isinstance(source, (str, Path, list, tuple)):
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in _parquet_paths(source))
+    return None
+
+
+# --- The account profile -----------------------------------------------------------------------------
+
+# Amounts are binned by log10 |amount| in steps of 0.01 (2.3 % of the amount): the account's median and
+# spread come from exact counts per bin, which add up across partitions, so both engines agree exactly.
+AMOUNT_BINS_PER_DECADE = 100
+# Accounts with at most this many lines get an exact count of distinct journals (the seldom-used candidates);
+# busier accounts are counted by their lines.
+JOURNAL_COUNT_MAX_LINES = 1000
+_PROFILE_SUMS = ("lines", "manual_lines", "activity_cents", "debit_cents", "credit_cents")
+
+
+def _amount_bin() -> pl.Expr:
+    cents = pl.col("_cents").abs()
+    return pl.when(cents > 0).then((cents.cast(pl.Float64).log10() * AMOUNT_BINS_PER_DECADE).floor()
+                                   .cast(pl.Int32))
+
+
+def account_bins_core(rules: LineRules) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """Per entity, account and amount bin: lines, exact activity, manual lines, first and last dates."""
+
+    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
+        prepared = prepare_lines(conform(lines, rules), rules).with_columns(_bin=_amount_bin())
+        cents = pl.col("_cents")
+        return prepared.group_by([*ACCOUNT_KEYS, "_bin"]).agg(
+            lines=pl.len().cast(pl.Int64),
+            manual_lines=pl.col("_manual").sum().cast(pl.Int64),
+            activity_cents=cents.sum(),
+            debit_cents=cents.clip(lower_bound=0).sum(),
+            credit_cents=cents.clip(upper_bound=0).sum(),
+            first_effective=pl.col("effective_date").min(),
+            last_effective=pl.col("effective_date").max(),
+        )
+
+    return core
+
+
+def _combine_bins(partials: pl.DataFrame) -> pl.DataFrame:
+    return partials.group_by([*ACCOUNT_KEYS, "_bin"]).agg(
+        *[pl.col(c).sum() for c in _PROFILE_SUMS], pl.col("first_effective").min(), pl.col("last_effective").max())
+
+
+def account_bins(rules: LineRules) -> LazyComputation:
+    """Counts per amount bin add up across any partitioning: no shuffle on Ray."""
+    return LazyComputation("je_account_bins", account_bins_core(rules), combine=_combine_bins,
+                           sort_by=(*ACCOUNT_KEYS, "_bin"))
+
+
+def account_journals(rules: LineRules, candidates: pl.DataFrame) -> LazyComputation:
+    """Distinct journals of the few accounts with few lines (the seldom-used candidates).
+
+    Each partition lists its distinct (account, journal) pairs of the candidates; ``combine`` counts the
+    distinct pairs over all partitions: exact however the lines were split.
+    """
+    wanted = candidates.select(ACCOUNT_KEYS)
+
+    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
+        return (conform(lines, rules).join(wanted.lazy(), on=ACCOUNT_KEYS, how="semi")
+                .select(*ACCOUNT_KEYS, "journal_id").unique())
+
+    def combine(partials: pl.DataFrame) -> pl.DataFrame:
+        return partials.unique().group_by(ACCOUNT_KEYS).agg(journals=pl.len().cast(pl.Int64))
+
+    return LazyComputation("je_account_journals", core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
+
+
+def account_descriptions(rules: LineRules) -> LazyComputation:
+    """Each account's commonest line description and its share: the account's name when there is no chart."""
+
+    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
+        return (prepare_lines(conform(lines, rules), rules).filter(pl.col("_line_text"))
+                .group_by([*ACCOUNT_KEYS, "je_line_description"]).agg(n=pl.len().cast(pl.Int64)))
+
+    def combine(partials: pl.DataFrame) -> pl.DataFrame:
+        counts = partials.group_by([*ACCOUNT_KEYS, "je_line_description"]).agg(pl.col("n").sum())
+        return (counts.sort(["n", "je_line_description"], descending=[True, False])
+                .group_by(ACCOUNT_KEYS).agg(described_as=pl.col("je_line_description").first(),
+                                            described_share=pl.col("n").first() / pl.col("n").sum()))
+
+    return LazyComputation("je_account_descriptions", core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
+
+
+def account_profile(rules: LineRules, run: Callable[[LazyComputation], pl.DataFrame]) -> pl.DataFrame:
+    """The account profile from three map + combine passes over the lines (``run`` picks the engine):
+    amounts by bin, distinct journals of the small accounts, the commonest description."""
+    binned = run(account_bins(rules))
+    per_account = binned.group_by(ACCOUNT_KEYS).agg(pl.col("lines").sum())
+    small = per_account.filter(pl.col("lines") <= JOURNAL_COUNT_MAX_LINES)
+    schema = {"entity_id": pl.String, "gl_account_number": pl.String}
+    journals = run(account_journals(rules, small)) if small.height else \
+        pl.DataFrame(schema={**schema, "journals": pl.Int64})
+    if rules.line_text:
+        described = run(account_descriptions(rules))
+    else:
+        described = pl.DataFrame(schema={**schema, "described_as": pl.String, "described_share": pl.Float64})
+    return collapse_account_profile(binned).join(journals, on=ACCOUNT_KEYS, how="left").join(
+        described, on=ACCOUNT_KEYS, how="left").sort(ACCOUNT_KEYS)
+
+
+def collapse_account_profile(binned: pl.DataFrame) -> pl.DataFrame:
+    """One row per account: totals, and the median and MAD of log10 |amount| read from the bin counts."""
+    per_account = binned.group_by(ACCOUNT_KEYS).agg(
+        *[pl.col(c).sum() for c in _PROFILE_SUMS], pl.col("first_effective").min(), pl.col("last_effective").max())
+    amounts = binned.filter(pl.col("_bin").is_not_null()).select(
+        *ACCOUNT_KEYS, "lines", centre=(pl.col("_bin").cast(pl.Float64) + 0.5) / AMOUNT_BINS_PER_DECADE)
+    median = _weighted_median(amounts, "centre").rename({"centre": "median_log_amount"})
+    spread = (amounts.join(median, on=ACCOUNT_KEYS)
+              .with_columns(deviation=(pl.col("centre") - pl.col("median_log_amount")).abs()))
+    mad = _weighted_median(spread.select(*ACCOUNT_KEYS, "lines", "deviation"), "deviation")
+    return (per_account.join(median, on=ACCOUNT_KEYS, how="left")
+            .join(mad.rename({"deviation": "mad_log_amount"}), on=ACCOUNT_KEYS, how="left")
+            .with_columns(median_abs_cents=pl.lit(10.0).pow(pl.col("median_log_amount")))
+            .sort(ACCOUNT_KEYS))
+
+
+def _weighted_median(frame: pl.DataFrame, value: str) -> pl.DataFrame:
+    """The lower weighted median of ``value`` per account, weights ``lines``."""
+    return (frame.sort([*ACCOUNT_KEYS, value])
+            .with_columns(_cum=pl.col("lines").cum_sum().over(ACCOUNT_KEYS),
+                          _half=pl.col("lines").sum().over(ACCOUNT_KEYS) / 2)
+            .filter(pl.col("_cum") >= pl.col("_half"))
+            .group_by(ACCOUNT_KEYS).agg(pl.col(value).first()))
+
+
+# An account whose amounts hardly vary (a fixed monthly charge) would otherwise make a line three times its
+# usual size look like a ten-sigma event: spreads count as at least half a decade (a factor of about 3).
+MIN_AMOUNT_SCALE = 0.5
+
+
+def amount_scale() -> pl.Expr:
+    """The spread of an account's log10 amounts: MAD x 1.4826, never below ``MIN_AMOUNT_SCALE`` decades."""
+    return pl.max_horizontal(pl.col("mad_log_amount").fill_null(0.0) * 1.4826, pl.lit(MIN_AMOUNT_SCALE))
+
+
+def code_bits(accounts: pl.DataFrame) -> int:
+    """Bits that hold every account code of an entity (codes are dense per entity)."""
+    top = int(accounts["account_code"].max() or 0) if accounts.height else 0
+    return max(1, top.bit_length())
+
+
+def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """One row per journal entry, from all of its lines.
+
+    ``accounts`` (broadcast to every partition) gives each account a dense integer code, its usual amount
+    (median and MAD of log10 |amount|), its usage and its classes (``is_sensitive``, ``is_suspense``). A
+    line's distance from its account's usual amount is the robust z of log10 |amount| (MAD x 1.4826, with
+    the floor ``MIN_AMOUNT_SCALE``). "Which account" questions (the entry's largest debit, the line furthest
+    from its usual range) are answered by the maximum of a packed integer (value in the high bits, account
+    code in the low ones): one pass, no sorting, and the same answer in any row order.
+    """
+    bits = code_bits(accounts)
+    limit = 2 ** (62 - bits)
+    shift = 2 ** bits
+    table = accounts.select(
+        *ACCOUNT_KEYS, "account_code", "median_log_amount", "is_sensitive", "is_suspense",
+        _scale=amount_scale(), _usage=pl.col("usage").clip(0, 2 ** 20),
+    )
+
+    def packed(value: pl.Expr) -> pl.Expr:
+        return value.clip(-limit + 1, limit - 1).cast(pl.Int64) * shift + pl.col("account_code")
+
+    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
+        prepared = prepare_lines(conform(lines, rules), rules).join(table.lazy(), on=ACCOUNT_KEYS, how="left")
+        cents = pl.col("_cents")
+        z = (cents.abs().cast(pl.Float64).log10() - pl.col("median_log_amount")) / pl.col("_scale")
+        header = pl.col("je_header_description")
+        return prepared.group_by(KEYS).agg(
+            n_lines=pl.len().cast(pl.Int32),
+            debit_cents=cents.clip(lower_bound=0).sum(),
+            credit_cents=cents.clip(upper_bound=0).sum(),
+            balance_cents=cents.sum(),
+            fiscal_year=pl.col("fiscal_year").min(),
+            period=pl.col("period").min(),
+            effective_date=pl.col("effective_date").min(),
+            entry_date=pl.col("entry_date").min(),
+            entry_time=pl.col("entry_time").min(),
+            entered_by=pl.col("entered_by").min(),
+            approved_by=pl.col("approved_by").min(),
+            source=pl.col("source").min(),
+            manual=pl.col("_manual").any(),
+            has_text=(header.str.len_bytes().fill_null(0) > 0).any() | pl.col("_line_text").any(),
+            keyword_text=pl.when(header.str.contains_any(list(rules.keywords), ascii_case_insensitive=True))
+            .then(header).when(pl.col("_line_keyword_hit")).then(pl.col("je_line_description")).min(),
+            debit_key=packed(cents).max(),
+            credit_key=packed(-cents).max(),
+            fingerprint=(pl.struct(pl.col("gl_account_number"), cents).hash(7) // 2 ** 16).sum(),
+            z_key=packed(pl.when(cents != 0).then((z * 1000).round())).max(),
+            round_cents=pl.when((cents != 0) & (cents % rules.round_unit_cents == 0)).then(cents.abs()).max(),
+            sensitive_code=pl.when(pl.col("is_sensitive")).then(pl.col("account_code")).min(),
+            suspense_code=pl.when(pl.col("is_suspense")).then(pl.col("account_code")).min(),
+            rarest_key=(pl.col("_usage") * shift + pl.col("account_code")).min(),
+        )
+
+    return core
+
+
+def journal_summary(rules: LineRules, accounts: pl.DataFrame) -> LazyComputation:
+    return LazyComputation("je_journal_summary", journal_summary_core(rules, accounts),
+                           partition_by=tuple(KEYS), sort_by=tuple(KEYS))
+
+
+def decode_journals(journals: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFrame:
+    """Unpack the packed keys of the journal summary into account numbers, amounts and ratios."""
+    bits = code_bits(accounts)
+    shift = 2 ** bits
+    codes = accounts.select("entity_id", "account_code", "gl_account_number", "usage", "median_log_amount",
+                            _scale=amount_scale())
+    out = journals.with_columns(
+        debit_code=(pl.col("debit_key") % shift).cast(pl.Int32),
+        credit_code=(pl.col("credit_key") % shift).cast(pl.Int32),
+        z_code=(pl.col("z_key") % shift).cast(pl.Int32),
+        rarest_code=(pl.col("rarest_key") % shift).cast(pl.Int32),
+        max_z=(pl.col("z_key") // shift).cast(pl.Float64) / 1000,
+        debit_line_cents=pl.col("debit_key") // shift,
+        credit_line_cents=-(pl.col("credit_key") // shift),
+    )
+    for code, name in (("debit_code", "debit_account"), ("credit_code", "credit_account"),
+                       ("z_code", "max_z_account"), ("sensitive_code", "sensitive_account"),
+                       ("suspense_code", "suspense_account"), ("rarest_code", "rarest_account")):
+        extra = []
+        if code == "rarest_code":
+            extra = [pl.col("usage").alias("rarest_usage")]
+        if code == "z_code":
+            extra = [pl.col("_scale").alias("max_z_scale")]
+        lookup = codes.select("entity_id", pl.col("account_code").alias(code),
+                              pl.col("gl_account_number").alias(name), *extra)
+        out = out.join(lookup, on=["entity_id", code], how="left")
+    out = out.with_columns(
+        # An entry with no debit line (or no credit line) has no main debit (credit) account.
+        debit_account=pl.when(pl.col("debit_line_cents") > 0).then(pl.col("debit_account")),
+        credit_account=pl.when(pl.col("credit_line_cents") < 0).then(pl.col("credit_account")),
+        # How many times the account's median amount the line furthest from it is.
+        max_z_ratio=pl.lit(10.0).pow(pl.col("max_z") * pl.col("max_z_scale")),
+    )
+    return out.drop("debit_key", "credit_key", "z_key", "rarest_key", "debit_code", "credit_code", "z_code",
+                    "sensitive_code", "suspense_code", "rarest_code", "max_z_scale").sort(KEYS)
+
+
+__all__ = [
+    "ACCOUNT_KEYS",
+    "KEYS",
+    "LINE_FIELDS",
+    "LazyComputation",
+    "LineRules",
+    "account_bins",
+    "account_descriptions",
+    "account_journals",
+    "account_profile",
+    "collapse_account_profile",
+    "conform",
+    "decode_journals",
+    "field_coverage",
+    "journal_summary",
+    "missing_fields",
+    "prepare_lines",
+    "scan",
+]
+
+
+def field_coverage(source: Source) -> dict[str, int]:
+    """Non-null values per optional field over the whole ledger (0 for a field the ledger lacks).
+
+    Read from the Parquet footers' statistics when every file has them (no data is scanned), else by one
+    streaming pass. Tests whose field is empty throughout are reported "not run" rather than passed.
+    """
+    fields = [f for f in LINE_FIELDS if f in OPTIONAL_FIELDS]
+    if not isinstance(source, (pl.DataFrame, pl.LazyFrame)):
+        counted = _footer_coverage(source, fields)
+        if counted is not None:
+            return counted
+    frame = scan(source)
+    names = set(frame.collect_schema().names())
+    present = [f for f in fields if f in names]
+    counts = frame.select([pl.col(f).count().alias(f) for f in present]).collect(engine="streaming").row(0)
+    found = dict(zip(present, counts, strict=True))
+    return {f: int(found.get(f, 0)) for f in fields}
+
+
+def _footer_coverage(source: Source, fields: list[str]) -> dict[str, int] | None:
+    import pyarrow.parquet as pq
+
+    totals = dict.fromkeys(fields, 0)
+    for path in _parquet_paths(source):
+        metadata = pq.ParquetFile(path).metadata
+        names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+        index = {name: i for i, name in enumerate(names)}
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            for field in fields:
+                if field not in index:
+                    continue
+                statistics = row_group.column(index[field]).statistics
+                if statistics is None or not statistics.has_null_count:
+                    return None
+                totals[field] += row_group.num_rows - statistics.null_count
+    return totals

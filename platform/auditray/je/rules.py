@@ -1,0 +1,275 @@
+"""The entry tests: pure polars over the journal summary, one score in [0, 1] and one sentence per test.
+
+Each test reads an entry (one row of the journal summary), the population statistics it is relative to
+(``EntryContext``, computed beforehand over the whole population and broadcast to every partition) and the
+entity's facts. It gives a strength ``s_<id>`` (0 when the entry does not show the characteristic; 1 for a
+clear hit; in between for weaker forms, such as a hit on a system-generated entry) and, for entries that
+tripped it, ``x_<id>``: the reason in the auditor's words, with the numbers that make it checkable.
+
+Line-level tests (round amount, sensitive, seldom-used and suspense accounts, Benford) arrive already
+reduced to the entry's strongest line by the journal summary: an entry keeps the highest line score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+
+import polars as pl
+
+from auditray.je.catalogue import TESTS
+from auditray.je.stats import account_group
+
+# Of identical entries, the first keyed is the likelier original.
+FIRST_OF_DUPLICATES_STRENGTH = 0.8
+# A unique account pair within account groups the entity combines routinely is weak evidence.
+RELATED_GROUPS_STRENGTH = 0.35
+ISO_DAY_NAMES = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday",
+                 7: "Sunday"}
+
+
+@dataclass
+class EntryContext:
+    """Everything an entry is compared with, computed over the whole population before any entry is judged."""
+
+    facts: pl.DataFrame
+    users: pl.DataFrame
+    limits: pl.DataFrame
+    pairs: pl.DataFrame
+    group_pairs: pl.DataFrame
+    account_group_digits: int
+    user_accounts: pl.DataFrame
+    duplicates: pl.DataFrame
+    gaps: pl.DataFrame
+    splits: pl.DataFrame
+    endings: pl.DataFrame
+    windows: pl.DataFrame
+    period_ends: pl.DataFrame  # (entity_id, effective_date, next_period_end) for every day of the year
+    accounts: pl.DataFrame
+    benford: pl.DataFrame
+    authorised: pl.DataFrame
+    holidays: list[date]
+    business_weekdays: list[int]
+    business_hours: tuple[time, time]
+    keyword_regex: str
+    common_limits_cents: list[int]
+    below_approval_share: float
+    round_unit_cents: int
+    ending_modulus_cents: int
+    not_run: dict[str, str] = field(default_factory=dict)
+
+
+def money_expr(cents: pl.Expr) -> pl.Expr:
+    """Exact money as text from integer cents: 1234567 -> '12345.67'."""
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    whole = (cents.abs() // 100).cast(pl.String)
+    fraction = (cents.abs() % 100).cast(pl.String).str.zfill(2)
+    return pl.concat_str([sign, whole, pl.lit("."), fraction])
+
+
+def _strength(test_id: str, manual: pl.Expr) -> pl.Expr:
+    """1 for an entry keyed by a person; the test's ``system_strength`` for a system-generated one."""
+    return pl.when(manual).then(1.0).otherwise(TESTS[test_id].system_strength)
+
+
+def with_context(journals: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
+    """The journal summary joined with everything the tests compare against (left joins: no row is lost)."""
+    frame = journals.lazy().join(ctx.facts.lazy(), on="entity_id", how="left")
+    frame = frame.join(ctx.users.lazy().select("entity_id", "entered_by", user_journals="journals"),
+                       on=["entity_id", "entered_by"], how="left")
+    frame = frame.join(ctx.limits.lazy(), on=["entity_id", "entered_by"], how="left")
+    frame = frame.join(ctx.pairs.lazy().rename({"journals": "pair_journals"}),
+                       on=["entity_id", "debit_account", "credit_account"], how="left")
+    digits = ctx.account_group_digits
+    frame = frame.with_columns(debit_group=account_group(pl.col("debit_account"), digits),
+                               credit_group=account_group(pl.col("credit_account"), digits))
+    frame = frame.join(ctx.group_pairs.lazy().rename({"journals": "group_pair_journals"}),
+                       on=["entity_id", "debit_group", "credit_group"], how="left")
+    frame = frame.join(ctx.user_accounts.lazy().rename({"account": "debit_account", "journals": "user_account_journals"}),
+                       on=["entity_id", "entered_by", "debit_account"], how="left")
+    frame = frame.join(ctx.duplicates.lazy(), on=["entity_id", "journal_id"], how="left")
+    frame = frame.join(ctx.gaps.lazy(), on=["entity_id", "journal_id"], how="left")
+    frame = frame.join(ctx.splits.lazy(), on=["entity_id", "journal_id"], how="left")
+    frame = frame.with_columns(ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents)
+    frame = frame.join(ctx.endings.lazy(), on=["entity_id", "entered_by", "debit_account", "credit_account",
+                                               "ending_cents"], how="left")
+    frame = frame.join(ctx.windows.lazy().rename({"date": "effective_date"}), on=["entity_id", "effective_date"],
+                       how="left")
+    frame = frame.join(ctx.benford.lazy(), on=["entity_id", "journal_id"], how="left")
+    frame = frame.join(ctx.authorised.lazy().with_columns(authorised=pl.lit(True)),
+                       on=["entity_id", "entered_by"], how="left")
+    # The next period end on or after the effective date, for "days before period end" (a day calendar,
+    # joined like the other tables: no sort of the whole population).
+    frame = frame.join(ctx.period_ends.lazy(), on=["entity_id", "effective_date"], how="left")
+    return frame.collect()
+
+
+def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
+    """Add ``s_<id>`` for every test of the catalogue (0 for a test not run), from the entry and its context."""
+    manual = pl.col("manual").fill_null(True)
+    weekday_eff = pl.col("effective_date").dt.weekday()
+    weekday_entry = pl.col("entry_date").dt.weekday()
+    off = [d for d in range(1, 8) if d not in ctx.business_weekdays]
+    holidays = pl.Series(ctx.holidays, dtype=pl.Date)
+    start, end = ctx.business_hours
+    post_closing = ((pl.col("entry_date") > pl.col("closing_date")) & (pl.col("effective_date") <= pl.col("fye"))
+                    & (pl.col("effective_date") >= pl.col("fy_start"))).fill_null(False)
+    lag = (pl.col("entry_date") - pl.col("effective_date")).dt.total_days()
+    approved = pl.col("approved_by").is_not_null() & (pl.col("approved_by") != pl.col("entered_by").fill_null(""))
+    below_stated = (pl.col("limit_cents").is_not_null() & ~approved
+                    & (pl.col("debit_cents") >= pl.col("limit_cents") * ctx.below_approval_share)
+                    & (pl.col("debit_cents") < pl.col("limit_cents")))
+    below_common = pl.lit(False)
+    for limit in ctx.common_limits_cents:
+        below_common = below_common | ((pl.col("debit_cents") >= int(limit * ctx.below_approval_share))
+                                       & (pl.col("debit_cents") < limit))
+    below_common = pl.col("limit_cents").is_null() & ~approved & below_common
+    unrelated_groups = (pl.col("group_pair_journals") <= pl.col("rare_group_pair_max")).fill_null(True)
+    rare_user = (pl.col("user_journals") <= pl.col("unusual_user_max")).fill_null(False)
+    unauthorised = pl.col("has_poster_list") & pl.col("authorised").is_null() & pl.col("entered_by").is_not_null()
+    user_strength = (1 - 0.5 * pl.col("user_journals").cast(pl.Float64).log()
+                     / (pl.col("unusual_user_max").cast(pl.Float64) + 1).log()).clip(0.5, 1.0)
+    scores = {
+        "unbalanced_entry": pl.when(pl.col("balance_cents") != 0).then(1.0),
+        "sequence_gap": pl.when(pl.col("gap_missing").is_not_null()).then(1.0),
+        "duplicate_entry": pl.when(pl.col("duplicate_of").is_not_null())
+        .then(pl.when(pl.col("duplicate_original")).then(FIRST_OF_DUPLICATES_STRENGTH).otherwise(1.0)),
+        "high_value": pl.when(pl.col("debit_cents") >= pl.col("high_value_cents"))
+        .then(_strength("high_value", manual)),
+        "round_amount": pl.when(pl.col("round_cents").is_not_null()).then(_strength("round_amount", manual)),
+        "recurring_ending": pl.when(pl.col("ending_entries").is_not_null() & manual).then(1.0),
+        "unusual_user": pl.when(unauthorised).then(1.0).when(manual & rare_user).then(user_strength),
+        "manual_to_sensitive_account": pl.when(manual & pl.col("sensitive_account").is_not_null()).then(1.0),
+        "weekend_posting": pl.when(weekday_eff.is_in(off) | weekday_entry.is_in(off).fill_null(False))
+        .then(_strength("weekend_posting", manual)),
+        "holiday_posting": pl.when(pl.col("effective_date").is_in(holidays.implode())
+                                   | pl.col("entry_date").is_in(holidays.implode()).fill_null(False))
+        .then(_strength("holiday_posting", manual)),
+        "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end))).then(1.0),
+        "period_end": pl.when(manual & pl.col("period_end").is_not_null()
+                              & (pl.col("debit_cents") >= pl.col("period_end_amount_cents"))).then(1.0)
+        .when(manual & pl.col("period_end").is_not_null() & ~pl.col("has_text")).then(0.6),
+        "post_closing": pl.when(post_closing).then(1.0),
+        "backdated": pl.when(~post_closing & (lag > pl.col("backdated_days"))).then(_strength("backdated", manual)),
+        "missing_description": pl.when(~pl.col("has_text")).then(1.0),
+        "suspicious_keyword": pl.when(pl.col("keyword").is_not_null()).then(1.0),
+        "seldom_used_account": pl.when(pl.col("rarest_usage") <= pl.col("seldom_max"))
+        .then(_strength("seldom_used_account", manual)),
+        "rare_account_pair": pl.when(pl.col("pair_journals") <= pl.col("rare_pair_max"))
+        .then(_strength("rare_account_pair", manual)
+              * pl.when(unrelated_groups).then(1.0).otherwise(RELATED_GROUPS_STRENGTH)),
+        "below_approval_threshold": pl.when(manual & below_stated).then(1.0).when(manual & below_common).then(0.5),
+        "split_entry": pl.when(pl.col("split_entries").is_not_null() & manual).then(1.0),
+        "suspense_account": pl.when(pl.col("suspense_account").is_not_null())
+        .then(_strength("suspense_account", manual)),
+        "benford_outlier": pl.when(pl.col("benford_explanation").is_not_null()).then(1.0),
+        "ml_outlier": pl.when(pl.col("ml_outlier")).then(pl.col("ml_strength")),
+    }
+    frame = frame.with_columns(
+        keyword=pl.coalesce(pl.col("keyword_text").str.to_lowercase().str.extract(ctx.keyword_regex, 0)),
+        has_poster_list=pl.col("entity_id").is_in(ctx.authorised["entity_id"].unique().implode()),
+    )
+    return frame.with_columns(
+        (pl.lit(0.0) if test_id in ctx.not_run else expr.fill_null(0.0)).cast(pl.Float64).alias(f"s_{test_id}")
+        for test_id, expr in scores.items()
+    ).with_columns(lag_days=lag)
+
+
+def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
+    """``x_<id>``: one sentence per tripped test, for the entries that tripped at least one."""
+    money = money_expr
+    hh_mm = pl.col("entry_time").dt.strftime("%H:%M")
+    names = ctx.accounts.select("entity_id", "gl_account_number", "account_name")
+
+    def name_of(column: str) -> pl.LazyFrame:
+        return names.lazy().rename({"gl_account_number": column, "account_name": f"{column}_name"})
+
+    frame = (frame.lazy()
+             .join(name_of("sensitive_account"), on=["entity_id", "sensitive_account"], how="left")
+             .join(name_of("suspense_account"), on=["entity_id", "suspense_account"], how="left")
+             .join(name_of("rarest_account"), on=["entity_id", "rarest_account"], how="left")
+             .collect())
+
+    def named(column: str) -> pl.Expr:
+        return pl.concat_str([pl.col(column), pl.lit(" ("), pl.col(f"{column}_name").fill_null("no name"),
+                              pl.lit(")")])
+
+    day_name = pl.col("effective_date").dt.weekday().replace_strict(ISO_DAY_NAMES, return_dtype=pl.String)
+    entry_day_name = pl.col("entry_date").dt.weekday().replace_strict(ISO_DAY_NAMES, return_dtype=pl.String,
+                                                                      default=None)
+    texts = {
+        "unbalanced_entry": pl.format("debits {} vs credits {}: out of balance by {}", money(pl.col("debit_cents")),
+                                      money(-pl.col("credit_cents")), money(pl.col("balance_cents"))),
+        "sequence_gap": pl.format("{} journal number(s) missing between {} and this entry",
+                                  pl.col("gap_missing"), pl.col("gap_previous")),
+        "duplicate_entry": pl.when(pl.col("duplicate_original"))
+        .then(pl.format("same accounts, amounts and effective date as journal {}, keyed later",
+                        pl.col("duplicate_of")))
+        .otherwise(pl.format("same accounts, amounts and effective date as journal {}, keyed earlier",
+                             pl.col("duplicate_of"))),
+        "high_value": pl.format("amount {} is {}x the high-value threshold {}", money(pl.col("debit_cents")),
+                                (pl.col("debit_cents") / pl.col("high_value_cents")).round(2),
+                                money(pl.col("high_value_cents"))),
+        "round_amount": pl.format("round amount {} on a line", money(pl.col("round_cents"))),
+        "recurring_ending": pl.format("amount {} ends in {}, like {} other entries by {} to {} / {}",
+                                      money(pl.col("debit_cents")), money(pl.col("ending_cents")),
+                                      pl.col("ending_entries") - 1, pl.col("entered_by"), pl.col("debit_account"),
+                                      pl.col("credit_account")),
+        "unusual_user": pl.when(pl.col("has_poster_list") & pl.col("authorised").is_null())
+        .then(pl.format("posted by {}, who is not an authorised poster", pl.col("entered_by")))
+        .otherwise(pl.format("posted by {}, who posted only {} of the entity's {} journals", pl.col("entered_by"),
+                             pl.col("user_journals"), pl.col("entity_journals"))),
+        "manual_to_sensitive_account": pl.format("manual entry to sensitive account {}", named("sensitive_account")),
+        "weekend_posting": pl.when(pl.col("effective_date").dt.weekday().is_in(
+            [d for d in range(1, 8) if d not in ctx.business_weekdays]))
+        .then(pl.format("effective on a {} ({})", day_name, pl.col("effective_date")))
+        .otherwise(pl.format("entered on a {} ({})", entry_day_name, pl.col("entry_date"))),
+        "holiday_posting": pl.when(pl.col("effective_date").is_in(pl.Series(ctx.holidays, dtype=pl.Date).implode()))
+        .then(pl.format("effective on a public holiday ({})", pl.col("effective_date")))
+        .otherwise(pl.format("entered on a public holiday ({})", pl.col("entry_date"))),
+        "after_hours": pl.format("keyed at {}, outside business hours {}-{}", hh_mm,
+                                 pl.lit(ctx.business_hours[0].strftime("%H:%M")),
+                                 pl.lit(ctx.business_hours[1].strftime("%H:%M"))),
+        "period_end": pl.when(pl.col("debit_cents") >= pl.col("period_end_amount_cents"))
+        .then(pl.format("manual entry of {} on {}, at the end of the period ending {} (unusual above {})",
+                        money(pl.col("debit_cents")), pl.col("effective_date"), pl.col("period_end"),
+                        money(pl.col("period_end_amount_cents"))))
+        .otherwise(pl.format("manual entry without description on {}, at the end of the period ending {}",
+                             pl.col("effective_date"), pl.col("period_end"))),
+        "post_closing": pl.format("entered {} after the closing date {}, effective {}", pl.col("entry_date"),
+                                  pl.col("closing_date"), pl.col("effective_date")),
+        "backdated": pl.format("entered {}, {} days after its effective date {} (more than {} days)",
+                               pl.col("entry_date"), pl.col("lag_days"), pl.col("effective_date"),
+                               pl.col("backdated_days")),
+        "missing_description": pl.lit("no header or line description"),
+        "suspicious_keyword": pl.format("description contains '{}'", pl.col("keyword")),
+        "seldom_used_account": pl.when(pl.col("rarest_usage") == 0)
+        .then(pl.format("posting to closed or seldom-used account {}", named("rarest_account")))
+        .otherwise(pl.format("posting to account {}, used by {} journal(s) this year", named("rarest_account"),
+                             pl.col("rarest_usage"))),
+        "rare_account_pair": pl.format("debit {} / credit {}: a combination used by {} journal(s) of {}; their "
+                                       "account groups {} / {} are combined by {} journal(s)",
+                                       pl.col("debit_account"), pl.col("credit_account"), pl.col("pair_journals"),
+                                       pl.col("entity_journals"), pl.col("debit_group"), pl.col("credit_group"),
+                                       pl.col("group_pair_journals")),
+        "below_approval_threshold": pl.when(pl.col("limit_cents").is_not_null())
+        .then(pl.format("amount {} is {}% of {}'s approval limit {} ({})", money(pl.col("debit_cents")),
+                        (pl.col("debit_cents") * 100 / pl.col("limit_cents")).round(1), pl.col("entered_by"),
+                        money(pl.col("limit_cents")), pl.col("limit_basis")))
+        .otherwise(pl.format("amount {} is just below a common approval limit (no limit stated or readable "
+                             "for {})", money(pl.col("debit_cents")), pl.col("entered_by").fill_null("the poster"))),
+        "split_entry": pl.format("one of {} entries by {} on {} to {} / {}, together {}, each below the approval "
+                                 "limit {}", pl.col("split_entries"), pl.col("entered_by"), pl.col("effective_date"),
+                                 pl.col("debit_account"), pl.col("credit_account"), money(pl.col("split_total")),
+                                 money(pl.col("split_limit"))),
+        "suspense_account": pl.format("posting to suspense account {}", named("suspense_account")),
+        "benford_outlier": pl.col("benford_explanation"),
+        "ml_outlier": pl.col("ml_explanation"),
+    }
+    return frame.with_columns(
+        pl.when(pl.col(f"s_{test_id}") > 0).then(expr).otherwise(None).cast(pl.String).alias(f"x_{test_id}")
+        for test_id, expr in texts.items()
+    )
+
+
+__all__ = ["EntryContext", "explain_entries", "money_expr", "score_entries", "with_context"]

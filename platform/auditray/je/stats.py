@@ -1,0 +1,204 @@
+"""Population statistics over the journal summary: the "compared with what?" of every relative test.
+
+A user is unusual, an account pair rare, an entry a duplicate or preceded by a gap only relative to the
+whole population of the entity (AS 2401 .61(a)-(b); CAQ practice aid). Each statistic here is a
+``BatchComputation`` over the journal summary (one row per entry): ``map`` summarises any slice of
+entries, ``combine`` folds the partial results (sums of counts, min of mins), so the answer does not depend
+on how the entries were partitioned, and ``auditray.engine`` runs it locally or on Ray with equal results.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from auditray.engine import BatchComputation
+
+USER_KEYS = ("entity_id", "entered_by")
+PAIR_KEYS = ("entity_id", "debit_account", "credit_account")
+
+
+def _approved() -> pl.Expr:
+    return pl.col("approved_by").is_not_null() & (pl.col("approved_by") != pl.col("entered_by").fill_null(""))
+
+
+def _users_map(journals: pl.DataFrame) -> pl.DataFrame:
+    manual = pl.col("manual")
+    return journals.group_by(USER_KEYS).agg(
+        journals=pl.len().cast(pl.Int64),
+        manual_journals=manual.sum().cast(pl.Int64),
+        max_unapproved_cents=pl.col("debit_cents").filter(manual & ~_approved()).max(),
+        min_approved_cents=pl.col("debit_cents").filter(manual & _approved()).min(),
+        approved_journals=(manual & _approved()).sum().cast(pl.Int64),
+    )
+
+
+def _users_combine(partials: pl.DataFrame) -> pl.DataFrame:
+    return partials.group_by(USER_KEYS).agg(
+        pl.col("journals").sum(), pl.col("manual_journals").sum(), pl.col("max_unapproved_cents").max(),
+        pl.col("min_approved_cents").min(), pl.col("approved_journals").sum())
+
+
+USER_ACTIVITY = BatchComputation(
+    "je_user_activity", map=_users_map, combine=_users_combine, sort_by=USER_KEYS,
+    columns=("entity_id", "entered_by", "manual", "approved_by", "debit_cents"),
+)
+
+
+def _count_by(keys: tuple[str, ...], name: str) -> BatchComputation:
+    def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        return journals.group_by(keys).agg(journals=pl.len().cast(pl.Int64))
+
+    def combine(partials: pl.DataFrame) -> pl.DataFrame:
+        return partials.group_by(keys).agg(pl.col("journals").sum())
+
+    return BatchComputation(name, map=mapper, combine=combine, sort_by=keys, columns=keys)
+
+
+ACCOUNT_PAIRS = _count_by(PAIR_KEYS, "je_account_pairs")
+GROUP_PAIR_KEYS = ("entity_id", "debit_group", "credit_group")
+
+
+def account_group(account: pl.Expr, digits: int) -> pl.Expr:
+    """The account's group: the first ``digits`` characters of its number (the whole number for 0)."""
+    return account.str.slice(0, digits) if digits > 0 else account
+
+
+def group_pairs(digits: int) -> BatchComputation:
+    """Journals per entity and pair of account groups (main debit account's group, main credit's)."""
+
+    def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        return (journals.filter(pl.col("debit_account").is_not_null() & pl.col("credit_account").is_not_null())
+                .group_by("entity_id", debit_group=account_group(pl.col("debit_account"), digits),
+                          credit_group=account_group(pl.col("credit_account"), digits))
+                .agg(journals=pl.len().cast(pl.Int64)))
+
+    return BatchComputation("je_group_pairs", map=mapper,
+                            combine=lambda p: p.group_by(GROUP_PAIR_KEYS).agg(pl.col("journals").sum()),
+                            sort_by=GROUP_PAIR_KEYS, columns=("entity_id", "debit_account", "credit_account"))
+
+
+def _user_accounts_map(journals: pl.DataFrame) -> pl.DataFrame:
+    sides = pl.concat([
+        journals.select("entity_id", "entered_by", account="debit_account"),
+        journals.select("entity_id", "entered_by", account="credit_account"),
+    ]).filter(pl.col("account").is_not_null())
+    return sides.group_by("entity_id", "entered_by", "account").agg(journals=pl.len().cast(pl.Int64))
+
+
+USER_ACCOUNTS = BatchComputation(
+    "je_user_accounts", map=_user_accounts_map,
+    combine=lambda p: p.group_by("entity_id", "entered_by", "account").agg(pl.col("journals").sum()),
+    sort_by=("entity_id", "entered_by", "account"),
+    columns=("entity_id", "entered_by", "debit_account", "credit_account"),
+)
+
+
+def duplicate_groups(same_effective_date: bool) -> BatchComputation:
+    """Entries with the same lines (accounts and amounts) and, by default, the same effective date.
+
+    The fingerprint is the wrapping sum of 48-bit hashes of (account, amount) over an entry's lines: equal
+    for equal multisets of lines in any order. The first entry of a group (earliest keyed, then lowest
+    journal number) is the original; the others are its copies.
+    """
+    keys = ["entity_id", "fingerprint", "n_lines", "debit_cents"] + (["effective_date"] if same_effective_date else [])
+    order = ["entry_date", "entry_time", "journal_id"]
+
+    def first_of(frame: pl.DataFrame, count: str) -> pl.DataFrame:
+        return (frame.sort([*keys, *order], nulls_last=True)
+                .group_by(keys, maintain_order=True)
+                .agg(pl.col(count).sum().alias("entries"), pl.col("journal_id").first().alias("original"),
+                     pl.col("entry_date").first(), pl.col("entry_time").first()))
+
+    def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        counted = first_of(journals.with_columns(_one=pl.lit(1, dtype=pl.Int64)), "_one")
+        return counted.rename({"original": "journal_id"})
+
+    def combine(partials: pl.DataFrame) -> pl.DataFrame:
+        return first_of(partials, "entries").filter(pl.col("entries") > 1)
+
+    return BatchComputation("je_duplicate_groups", map=mapper, combine=combine, sort_by=tuple(keys),
+                            columns=(*keys, *order))
+
+
+def sequence_numbers() -> BatchComputation:
+    """Journal numbers per entity, fiscal year and prefix; ``combine`` finds the holes in each sequence.
+
+    A number is the trailing digits of the journal id (what precedes them is the prefix: SAP and most ERPs
+    number each range separately). Returns every entry preceded by a hole, with the size of the hole.
+    """
+
+    def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        parts = pl.col("journal_id").str.extract_groups(r"^(.*?)(\d{1,18})$")
+        return journals.select(
+            "entity_id", "journal_id", pl.col("fiscal_year").fill_null(-1).alias("sequence_year"),
+            parts.struct.field("1").alias("prefix"), parts.struct.field("2").cast(pl.Int64).alias("number"),
+        )
+
+    def combine(numbers: pl.DataFrame) -> pl.DataFrame:
+        keys = ["entity_id", "sequence_year", "prefix"]
+        return (numbers.filter(pl.col("number").is_not_null())
+                .sort([*keys, "number", "journal_id"])
+                .with_columns(previous=pl.col("number").shift().over(keys),
+                              previous_journal=pl.col("journal_id").shift().over(keys))
+                .with_columns(missing=pl.col("number") - pl.col("previous") - 1)
+                .filter(pl.col("missing") > 0)
+                .select("entity_id", "journal_id", "previous_journal", "missing"))
+
+    return BatchComputation("je_sequence_gaps", map=mapper, combine=combine, sort_by=("entity_id", "journal_id"),
+                            columns=("entity_id", "journal_id", "fiscal_year"))
+
+
+SPLIT_KEYS = ("entity_id", "entered_by", "effective_date", "debit_account", "credit_account")
+
+
+def _split_map(journals: pl.DataFrame) -> pl.DataFrame:
+    return (journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null())
+            .group_by(SPLIT_KEYS).agg(pl.col("journal_id"), pl.col("debit_cents")))
+
+
+SAME_DAY_GROUPS = BatchComputation(
+    "je_same_day_groups", map=_split_map,
+    combine=lambda p: p.group_by(SPLIT_KEYS).agg(pl.col("journal_id").list.explode(keep_nulls=False),
+                                                 pl.col("debit_cents").list.explode(keep_nulls=False)),
+    sort_by=SPLIT_KEYS, columns=(*SPLIT_KEYS, "journal_id", "manual", "debit_cents"),
+)
+"""Manual entries grouped by user, day and account pair, with their journal ids and amounts (small lists)."""
+
+ENDING_KEYS = ("entity_id", "entered_by", "debit_account", "credit_account", "ending_cents")
+
+
+def ending_groups(modulus_cents: int) -> BatchComputation:
+    """Manual entries per user and account pair, by the digits their amounts end in (Nigrini's last digits)."""
+
+    def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        ending = pl.col("debit_cents") % modulus_cents
+        return (journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null()
+                                & (pl.col("debit_cents") >= modulus_cents))
+                .with_columns(ending_cents=ending).filter(pl.col("ending_cents") != 0)
+                .group_by(ENDING_KEYS).agg(entries=pl.len().cast(pl.Int64), min_cents=pl.col("debit_cents").min(),
+                                           max_cents=pl.col("debit_cents").max()))
+
+    def combine(partials: pl.DataFrame) -> pl.DataFrame:
+        return partials.group_by(ENDING_KEYS).agg(pl.col("entries").sum(), pl.col("min_cents").min(),
+                                                  pl.col("max_cents").max())
+
+    return BatchComputation("je_ending_groups", map=mapper, combine=combine, sort_by=ENDING_KEYS,
+                            columns=(*ENDING_KEYS[:4], "manual", "debit_cents"))
+
+
+__all__ = [
+    "ACCOUNT_PAIRS",
+    "ENDING_KEYS",
+    "GROUP_PAIR_KEYS",
+    "PAIR_KEYS",
+    "SAME_DAY_GROUPS",
+    "SPLIT_KEYS",
+    "USER_ACCOUNTS",
+    "USER_ACTIVITY",
+    "USER_KEYS",
+    "account_group",
+    "duplicate_groups",
+    "ending_groups",
+    "group_pairs",
+    "sequence_numbers",
+]

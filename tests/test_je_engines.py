@@ -1,0 +1,28 @@
+"""One analysis, two engines: local and Ray give the same flags, the same scores and the same reasons.
+
+Population statistics are map + combine computations, entries are judged per partition against them, and
+the model is fitted once on the driver: however Ray partitions the ledger, every entry's result is the same.
+"""
+
+from __future__ import annotations
+
+import pytest
+from auditray.generate import GeneratorConfig, generate_engagement
+from auditray.je.analyze import analyze
+from polars.testing import assert_frame_equal
+
+
+@pytest.mark.slow
+def test_local_and_ray_engines_give_identical_results(ray_session, tmp_path) -> None:
+    generated = generate_engagement(GeneratorConfig(seed=8, n_lines=8_000, n_entities=2, anomaly_rate=0.02),
+                                    tmp_path / "ledger")
+    source = tmp_path / "ledger" / "gl_detail"
+    local = analyze(source, engine="local")
+    distributed = analyze(source, engine="ray", partitions=3)
+    assert distributed.engine == "ray"
+    assert local.entries.height == generated.n_journals
+    assert local.entries["tests"].list.len().sum() > 0
+    assert_frame_equal(local.entries, distributed.entries)
+    assert_frame_equal(local.lines, distributed.lines)
+    assert local.population == distributed.population
+    assert local.not_run == distributed.not_run
