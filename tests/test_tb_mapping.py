@@ -262,3 +262,18 @@ def test_amounts_are_never_touched_by_the_mapping() -> None:
     mapped = map_trial_balance(tb, mapper())
     assert mapped["closing_balance"].to_list() == [Decimal("0.01"), Decimal("-0.01")]
     assert mapped.schema["closing_balance"] == pl.Decimal(18, 2)
+
+
+@pytest.mark.slow
+def test_the_shipped_minilm_embeddings_can_join_the_classifier() -> None:
+    """Opt-in: MiniLM sentence embeddings from site-packages (never downloaded) averaged with the TF-IDF model."""
+    from auditray.tb.classifier import TrainingExample, _embedding_model_path, train_classifier
+
+    assert (_embedding_model_path() / "model.safetensors").is_file()
+    rows = training_accounts().filter(pl.col("fsli").is_in(["cash", "accounts_payable", "revenue", "rent_expense"]))
+    classifier = train_classifier([TrainingExample(n, f) for n, f in rows.select("gl_account_name", "fsli").iter_rows()],
+                                  use_embeddings=True)
+    predicted, confidence = classifier.predict(["Operating bank account", "Office lease payments"])
+    assert predicted == ["cash", "rent_expense"]
+    assert all(0 < c < 1 for c in confidence)
+    assert pickle.loads(pickle.dumps(classifier)).predict(["Trade creditors"])[0] == ["accounts_payable"]

@@ -270,40 +270,46 @@ def _family_for(mapper: AccountMapper, accounts: list[_Account]) -> NumberingFam
 
 def _model_candidates(mapper: AccountMapper, accounts: list[_Account], family: NumberingFamily | None,
                       cache: dict[str, np.ndarray]) -> list[tuple[str, float, str] | None]:
+    """The classifier's answer per account, its probabilities narrowed by type, number range and side."""
     classifier = mapper.classifier
-    if classifier is None:
+    if classifier is None or not accounts:
         return [None] * len(accounts)
     missing = sorted({a.name for a in accounts if a.name not in cache})
     if missing:
         for name, row in zip(missing, classifier.probabilities(missing), strict=True):
             cache[name] = row
-    classes = classifier.classes
+    from auditray.tb.classifier import top_and_margin
+
+    classes = np.array(classifier.classes)
     chart = standard_chart()
     sides = np.array([chart[c].sign for c in classes])
     class_of = np.array([chart[c].account_class for c in classes])
-    out: list[tuple[str, float, str] | None] = []
-    from auditray.tb.classifier import top_and_margin
-
-    for account in accounts:
-        proba = cache[account.name].copy()
-        notes = []
+    proba = np.vstack([cache[a.name] for a in accounts])
+    notes: list[list[str]] = [[] for _ in accounts]
+    type_masks: dict[str, np.ndarray] = {}
+    for i, account in enumerate(accounts):
         allowed = account_type_hint(account.account_type)
         if allowed:
-            proba *= np.where(np.isin(np.array(classes), list(allowed)), 1.0, MODEL_TYPE_FACTOR)
-            notes.append(f"type {account.account_type}")
+            if account.account_type not in type_masks:
+                type_masks[account.account_type] = np.where(np.isin(classes, list(allowed)), 1.0, MODEL_TYPE_FACTOR)
+            proba[i] *= type_masks[account.account_type]
+            notes[i].append(f"type {account.account_type}")
         number_class = family.class_of(account.number) if family else None
         if number_class:
-            proba *= np.where(class_of == number_class, 1.0, MODEL_NUMBER_FACTOR)
-            notes.append(f"{family.name} range: {number_class}")
-        if account.sign:
-            proba *= np.where(sides == account.sign, 1.0, MODEL_SIDE_FACTOR)
-        proba /= proba.sum()
-        top, margin = top_and_margin(proba[None, :])
-        best = int(proba.argmax())
-        confidence = float(classifier.calibrated(top, margin)[0])
-        reason = f"classifier p={top[0]:.2f}" + (f" ({'; '.join(notes)})" if notes else "")
-        out.append((classes[best], confidence, reason))
-    return out
+            proba[i] *= np.where(class_of == number_class, 1.0, MODEL_NUMBER_FACTOR)
+            notes[i].append(f"{family.name} range: {number_class}")
+    signs = np.array([a.sign for a in accounts])
+    side_factor = np.where((signs[:, None] == 0) | (sides[None, :] == signs[:, None]), 1.0, MODEL_SIDE_FACTOR)
+    proba = proba * side_factor
+    proba /= proba.sum(axis=1, keepdims=True)
+    top, margin = top_and_margin(proba)
+    confidence = classifier.calibrated(top, margin)
+    best = proba.argmax(axis=1)
+    return [
+        (str(classes[best[i]]), float(confidence[i]),
+         f"classifier p={top[i]:.2f}" + (f" ({'; '.join(notes[i])})" if notes[i] else ""))
+        for i in range(len(accounts))
+    ]
 
 
 def _number_line_match(account: _Account, family: NumberingFamily | None) -> RuleMatch | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _LEADING_NUMBER = re.compile(r"^\s*\d[\d.\-]*\s+(?=\D)")
@@ -47,6 +48,7 @@ def normalize_account_name(name: str | None) -> str:
     return _DIGRAPH_WORDS.sub(_fold_digraphs, text)
 
 
+@lru_cache(maxsize=200_000)
 def leading_number(account_number: str | None) -> str | None:
     """The leading digits of an account number: ``"1010-00"`` -> ``"1010"``, ``"A100"`` -> None."""
     if not account_number:

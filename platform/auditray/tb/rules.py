@@ -56,10 +56,15 @@ class KeywordRule:
     credit_fsli: str | None = None
     origin: str = DEFAULT_RULES
 
+    def __post_init__(self) -> None:
+        # One alternation per list: a search per rule instead of one per pattern (same matches).
+        object.__setattr__(self, "_any", _alternation(self.patterns))
+        object.__setattr__(self, "_unless", _alternation(self.unless))
+
     def matches(self, normalized_name: str) -> bool:
-        return any(p.search(normalized_name) for p in self.patterns) and not any(
-            p.search(normalized_name) for p in self.unless
-        )
+        if self._any is None or not self._any.search(normalized_name):
+            return False
+        return self._unless is None or not self._unless.search(normalized_name)
 
     def answer(self, balance_sign: int) -> RuleMatch:
         """The rule's line item for an account whose closing balance has ``balance_sign`` (+1 debit,
@@ -74,6 +79,12 @@ class KeywordRule:
             sub_line = _side_sub_line(fsli)
         alternatives = tuple(dict.fromkeys(c for c in (self.fsli, self.debit_fsli, self.credit_fsli) if c))
         return RuleMatch(self.rule_id, fsli, sub_line, self.confidence, decided, alternatives)
+
+
+def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
 
 
 def _side_sub_line(fsli: str) -> str | None:
@@ -110,7 +121,18 @@ class NumberingFamily:
         digits = leading_number(account_number)
         return digits if digits is not None and len(digits) in self.lengths else None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_classes", {})
+
     def class_of(self, account_number: str | None) -> str | None:
+        cache: dict = self._classes
+        if account_number not in cache:
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[account_number] = self._class_of(account_number)
+        return cache[account_number]
+
+    def _class_of(self, account_number: str | None) -> str | None:
         digits = self._digits(account_number)
         if digits is None:
             return None
