@@ -128,15 +128,15 @@ def test_a_ratio_with_a_zero_denominator_is_none_not_infinity() -> None:
     assert ratios.filter(pl.col("ratio") == "current_ratio")["value"][0] is None
 
 
-def test_lead_schedules_list_accounts_with_opening_movement_closing_and_prior_year(
+def test_lead_schedules_list_accounts_with_opening_activity_closing_and_prior_year(
         mapped: pl.DataFrame, prior: pl.DataFrame) -> None:
     schedules = lead_schedules(mapped, prior)
     cash = schedules.summary.filter(pl.col("fsli") == "cash").row(0, named=True)
-    assert (cash["accounts"], cash["opening"], cash["movement"], cash["closing"], cash["prior_year"]) == (
+    assert (cash["accounts"], cash["opening"], cash["activity"], cash["closing"], cash["prior_year"]) == (
         1, D("40000.00"), D("10000.00"), D("50000.00"), D("30000.00"))
     assert cash["change"] == D("20000.00")
     detail = schedules.detail.filter(pl.col("fsli") == "accumulated_depreciation").row(0, named=True)
-    assert (detail["gl_account_number"], detail["movement"]) == ("1600", D("-10000.00"))
+    assert (detail["gl_account_number"], detail["activity"]) == ("1600", D("-10000.00"))
     assert schedules.summary["closing"].sum() == D("0.00")
 
 

@@ -4,8 +4,10 @@ Layers, in order of precedence (the first whose confidence reaches the threshold
 
 1. ``override``: the auditor's saved decision for the client's account number (confidence 1).
 2. ``prior_period``: last period's mapping of the same account, if its name has not changed.
-3. ``rule``: keyword rules (ordered, first match wins; client and industry rule files first) with the
-   account-number layout of the chart as corroborating evidence.
+3. ``rule``: keyword rules (ordered, first match wins; client and industry rule files first) read the
+   account's nature (a trailing department, "- sales", ": R&D", is set aside); the chart's number layout,
+   detected per trial balance from the accounts the keywords recognise, corroborates the class, and in a
+   statutory chart (PCG, PGC, SKR03/04) the number prefix names the line item outright.
 4. ``model``: the trained classifier, its probabilities narrowed by what else is known about the
    account (the client's account type, the number range, the balance side) and calibrated.
 

@@ -1,6 +1,6 @@
 """Lead schedules and draft statements from a mapped trial balance, in exact money.
 
-Lead schedules (one per line item: its accounts with opening balance, movement, closing balance and the
+Lead schedules (one per line item: its accounts with opening balance, activity, closing balance and the
 prior year) are the working papers the auditor ties the statements to. The draft balance sheet and income
 statement present each line item with the sign a reader expects (assets and expenses positive when in
 debit, liabilities, equity and income positive when in credit).
@@ -83,7 +83,9 @@ class LeadSchedules:
 
 def lead_schedules(mapped: pl.DataFrame, prior: pl.DataFrame | None = None, *,
                    use_suggestions: bool = True) -> LeadSchedules:
-    """Per line item: accounts, opening balance, movement (closing - opening), closing balance, prior year.
+    """Per line item: accounts, opening balance, activity (closing - opening), closing balance, prior year.
+
+    ``activity`` is the TB's own movement; it equals the GL activity when ``checks.reconcile_to_gl`` agrees.
 
     ``prior`` is last year's mapped trial balance (or any TB with ``fsli``): its closing balances give the
     prior-year column, per account (detail) and per line item as last year mapped it (summary), so a
@@ -93,7 +95,7 @@ def lead_schedules(mapped: pl.DataFrame, prior: pl.DataFrame | None = None, *,
     rows = prepare(mapped, use_suggestions=use_suggestions)
     detail = rows.select(
         "entity_id", "line", "gl_account_number", "gl_account_name",
-        "opening", (pl.col("closing") - pl.col("opening").fill_null(0)).alias("movement"), "closing",
+        "opening", (pl.col("closing") - pl.col("opening").fill_null(0)).alias("activity"), "closing",
         "unreviewed", *(["mapping_source", "confidence"] if "mapping_source" in rows.columns else []),
     )
     if prior is not None:
@@ -107,7 +109,7 @@ def lead_schedules(mapped: pl.DataFrame, prior: pl.DataFrame | None = None, *,
     summary = detail.group_by("entity_id", "line").agg(
         accounts=pl.len().cast(pl.Int64),
         opening=pl.col("opening").sum(),
-        movement=pl.col("movement").sum(),
+        activity=pl.col("activity").sum(),
         closing=pl.col("closing").sum(),
         unreviewed_accounts=pl.col("unreviewed").sum().cast(pl.Int64),
     )
@@ -115,7 +117,7 @@ def lead_schedules(mapped: pl.DataFrame, prior: pl.DataFrame | None = None, *,
         summary = summary.join(by_line, on=["entity_id", "line"], how="full", coalesce=True).with_columns(
             accounts=pl.col("accounts").fill_null(0), unreviewed_accounts=pl.col("unreviewed_accounts").fill_null(0),
             closing=pl.col("closing").fill_null(0), opening=pl.col("opening").fill_null(0),
-            movement=pl.col("movement").fill_null(0))
+            activity=pl.col("activity").fill_null(0))
     else:
         summary = summary.with_columns(prior_year=pl.lit(None, dtype=MONEY_SUM_DTYPE))
     order = {line.code: line.sort_order for line in chart.lines}
@@ -126,7 +128,7 @@ def lead_schedules(mapped: pl.DataFrame, prior: pl.DataFrame | None = None, *,
         change=pl.col("closing") - pl.col("prior_year"),
     ).sort("entity_id", "sort_order").rename({"line": "fsli"})
     return LeadSchedules(
-        summary=summary.select("entity_id", "fsli", "label", "accounts", "opening", "movement", "closing",
+        summary=summary.select("entity_id", "fsli", "label", "accounts", "opening", "activity", "closing",
                                "prior_year", "change", "unreviewed_accounts", "sort_order"),
         detail=detail.rename({"line": "fsli"}).sort("entity_id", "fsli", "gl_account_number"),
     )
