@@ -7,7 +7,6 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 import pytest
-
 from auditray.completeness import ACCOUNT_ACTIVITY
 from auditray.contract.money import MONEY_SUM_DTYPE, cents_to_money
 from auditray.engine import BatchComputation, resolve_engine, run
@@ -99,3 +98,20 @@ def test_auto_engine_picks_ray_for_large_inputs_or_a_configured_cluster(settings
 def test_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown engine"):
         run(UNBALANCED, ledger_lines(10), engine="spark")  # type: ignore[arg-type]
+
+
+def test_roll_forward_uses_each_entitys_latest_period_of_a_monthly_trial_balance() -> None:
+    from auditray.completeness import roll_forward
+
+    money = pl.Decimal(18, 2)
+    monthly = pl.DataFrame(
+        {"entity_id": ["US01"] * 3, "fiscal_year": [2025] * 3, "period": [1, 2, 12],
+         "gl_account_number": ["1000"] * 3, "opening_balance": [Decimal(100)] * 3,
+         "closing_balance": [Decimal(120), Decimal(90), Decimal(150)]},
+        schema_overrides={"opening_balance": money, "closing_balance": money},
+    )
+    activity = pl.DataFrame({"entity_id": ["US01"], "gl_account_number": ["1000"], "activity": [Decimal(50)],
+                             "lines": [4]}, schema_overrides={"activity": pl.Decimal(38, 2)})
+    check = roll_forward(monthly, activity)
+    assert check["closing"].to_list() == [Decimal(150)]
+    assert check["difference"].to_list() == [Decimal(0)]

@@ -40,10 +40,16 @@ ACCOUNT_ACTIVITY = BatchComputation(
 def roll_forward(trial_balance: pl.DataFrame, activity: pl.DataFrame) -> pl.DataFrame:
     """One row per account in either the TB or the GL, with the difference that breaks the roll-forward.
 
-    ``difference = closing - (opening + activity)``; zero for a complete ledger. Accounts with GL
+    ``difference = closing - (opening + activity)``; zero for a complete ledger. With a TB of several
+    periods, each entity's latest period is the one the year's activity must reach. Accounts with GL
     activity but no TB row, or a TB movement but no GL activity, show up with the missing side as 0
     and ``in_tb`` / ``in_gl`` flags so the auditor sees which side is missing.
     """
+    if {"fiscal_year", "period"} <= set(trial_balance.columns):
+        # A TB export may hold every month: the roll-forward is to the latest period of each entity.
+        year = pl.col("fiscal_year") == pl.col("fiscal_year").max().over("entity_id")
+        trial_balance = trial_balance.filter(year)
+        trial_balance = trial_balance.filter(pl.col("period") == pl.col("period").max().over("entity_id"))
     tb = trial_balance.group_by("entity_id", "gl_account_number").agg(
         opening=pl.col("opening_balance").cast(MONEY_SUM_DTYPE).sum(),
         closing=pl.col("closing_balance").cast(MONEY_SUM_DTYPE).sum(),
