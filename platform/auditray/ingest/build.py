@@ -34,6 +34,7 @@ from auditray.ingest.dates import (
     parse_datetime,
     parse_time,
 )
+from auditray.ingest.layout import describe_footers, footer_summary
 from auditray.ingest.plan import IngestPlan
 from auditray.ingest.report import Issue, ValidationReport
 from auditray.ingest.sources import SourceTable
@@ -83,6 +84,8 @@ class Survey:
     decimal_comma: bool = False
     # Money columns already in canonical "-1234.56" form: cast directly, nothing can be wrong.
     plain_money: set[str] = field(default_factory=set)
+    # Report total rows ("TOTAL", "Total for Checking") counted in ``rows`` but not data.
+    footers: int = 0
 
 
 @dataclass
@@ -108,8 +111,10 @@ def time_fields(kind: str) -> list[str]:
     return [f.name for f in contract_for(kind).fields if str(f.type) == "time64[us]"]
 
 
-def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> Survey:
-    """Count rows and choose date formats and the decimal separator from every value."""
+def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport,
+           footer: pl.Expr | None = None) -> Survey:
+    """Count rows and choose date formats and the decimal separator from every value; name the
+    report total rows ``footer`` marks, in the same pass."""
     names = internal_names(source)
     frame = source.frame
     date_columns = sorted({plan.columns[f] for f in date_fields(plan.kind) + time_fields(plan.kind)
@@ -122,8 +127,13 @@ def survey(source: SourceTable, plan: IngestPlan, report: ValidationReport) -> S
         exprs.append(pl.col(column).str.contains(PLAIN_MONEY).or_(pl.col(column).is_null()).all()
                      .alias(f"__m{i}_plain"))
         exprs.append(pl.col(column).str.contains(".", literal=True).sum().alias(f"__m{i}_point"))
+    if footer is not None:
+        exprs.extend(footer_summary(frame, source.headers, footer))
     row = frame.select(exprs).collect(engine="streaming").row(0, named=True)
     result = Survey(rows=row["rows"])
+    if footer is not None and row["__footer_count"]:
+        result.footers = row["__footer_count"]
+        report.warn(describe_footers(row["__footer_rows"], row["__footer_labels"], result.footers))
     plain = {c for i, c in enumerate(money_columns) if row[f"__m{i}_plain"]}
     # Plain "-1234.56" columns say "decimal point" by every dot; only other columns pay for the
     # regular expressions that weigh the evidence.
@@ -249,9 +259,11 @@ class _Builder:
         raw = self.raw(column)
         value = raw
         if column in self.plan.account_name_columns and name in ("gl_account_number", "gl_account_name"):
-            value = account_number(raw) if name == "gl_account_number" else account_name(raw)
+            parens = self.plan.code_in_parentheses
+            value = (account_number(raw, parens) if name == "gl_account_number"
+                     else account_name(raw, parens))
             if name == "gl_account_number":
-                self.check("account_name_only", account_number_missing(raw), column,
+                self.check("account_name_only", account_number_missing(raw, parens), column,
                            "no leading account number; the account name is used as the account number",
                            value_of=column, warning=True)
         if name == "account_type":
@@ -389,22 +401,43 @@ def whole_seconds(time: pl.Expr) -> pl.Expr:
     return (nanos - nanos % 1_000_000_000).cast(pl.Time)
 
 
-def account_number(raw: pl.Expr) -> pl.Expr:
-    """"1000 Checking" -> "1000"; "Cash : 1010 Checking" -> "1010"; a bare name stays whole."""
+_NUMBER = r"(\d[\d.\-]*)(?:\s|\u00b7|$)"
+_CODE_IN_PARENTHESES = r"\s*\((\d[\w.\-]*)\)\s*$"
+
+
+def embedded_account_number(raw: pl.Expr, code_in_parentheses: bool = False) -> pl.Expr:
+    """The account number written inside account text, or null when there is none.
+
+    The leaf's own number wins ("1000 Cash : 1010 Checking" -> "1010"); otherwise the number leading
+    the text ("2110 Payroll Liabilities:Federal Withholding" -> "2110", QuickBooks writes a
+    sub-account's number before its full name); Xero's "Sales (200)" -> "200" when asked.
+    """
     last = raw.str.replace(r"^.*:\s*", "")
-    number = last.str.extract(r"^(\d[\d.\-]*)(?:\s|$)", 1).str.strip_chars("-.")
-    return pl.coalesce(number, raw)
+    candidates = [last.str.extract("^" + _NUMBER, 1), raw.str.extract("^" + _NUMBER, 1)]
+    if code_in_parentheses:
+        candidates.insert(0, raw.str.extract(_CODE_IN_PARENTHESES, 1))
+    return pl.coalesce(candidates).str.strip_chars("-.")
 
 
-def account_number_missing(raw: pl.Expr) -> pl.Expr:
-    last = raw.str.replace(r"^.*:\s*", "")
-    return raw.is_not_null() & last.str.extract(r"^(\d[\d.\-]*)(?:\s|$)", 1).is_null()
+def account_number(raw: pl.Expr, code_in_parentheses: bool = False) -> pl.Expr:
+    """"1000 Checking" -> "1000"; a bare name ("Checking", "Payroll Liabilities:Federal Withholding")
+    is its own account number: QuickBooks files often have no numbers, and the full name is unique."""
+    return pl.coalesce(embedded_account_number(raw, code_in_parentheses), raw)
 
 
-def account_name(raw: pl.Expr) -> pl.Expr:
-    """"1000 Checking" -> "Checking"; "1000 - Checking" -> "Checking"."""
-    last = raw.str.replace(r"^.*:\s*", "")
-    name = last.str.replace(r"^\d[\d.\-]*\s+(?:-\s+)?", "")
+def account_number_missing(raw: pl.Expr, code_in_parentheses: bool = False) -> pl.Expr:
+    return raw.is_not_null() & embedded_account_number(raw, code_in_parentheses).is_null()
+
+
+def account_name(raw: pl.Expr, code_in_parentheses: bool = False) -> pl.Expr:
+    """The full account name without numbers: "1000 Checking" -> "Checking"; "1000 - Checking" ->
+    "Checking"; QuickBooks Desktop "2100 \u00b7 Payroll Liabilities:2110 \u00b7 Federal Withholding" ->
+    "Payroll Liabilities:Federal Withholding" (the full path tells sub-accounts of different parents
+    apart); Xero "Sales (200)" -> "Sales"."""
+    name = raw.str.replace_all(r"(^|:)(\s*)\d[\d.\-]*(?:\s*\u00b7\s*|\s+-\s+|\s+)", "${1}${2}")
+    if code_in_parentheses:
+        name = name.str.replace(_CODE_IN_PARENTHESES, "")
+    name = name.str.strip_chars()
     return pl.when(name.str.len_chars() > 0).then(name).otherwise(raw)
 
 
@@ -423,8 +456,10 @@ def is_known_account_type(raw: pl.Expr) -> pl.Expr:
                               for _, words in ACCOUNT_TYPE_KEYWORDS for w in words])
 
 
-def build_canonical(source: SourceTable, plan: IngestPlan, found: Survey) -> CanonicalFrame:
-    """The canonical fields, ``__row`` and one flag column per check, lazily."""
+def build_canonical(source: SourceTable, plan: IngestPlan, found: Survey,
+                    footer: pl.Expr | None = None) -> CanonicalFrame:
+    """The canonical fields, ``__row`` and one flag column per check, lazily; ``footer`` rows
+    (report totals, already named in a warning by the survey) are left out."""
     contract = contract_for(plan.kind)
     builder = _Builder(source, plan, found)
     for f in contract.fields:
@@ -449,10 +484,14 @@ def build_canonical(source: SourceTable, plan: IngestPlan, found: Survey) -> Can
             raise TypeError(f"no parser for {f.name}: {type_name}")
 
     for name, value in plan.constants.items():
-        builder.outputs[name] = pl.lit(value).cast(POLARS_TYPES[str(contract.field(name).type)])
+        dtype = POLARS_TYPES[str(contract.field(name).type)]
+        # Polars cannot cast text to a date; the plan has checked the constant is ISO.
+        constant = pl.lit(value).str.to_date("%Y-%m-%d") if dtype == pl.Date() else pl.lit(value).cast(dtype)
+        builder.outputs[name] = constant
 
     names = internal_names(source)
-    frame = source.frame.rename(names)
+    frame = source.frame if footer is None else source.frame.filter(~footer)
+    frame = frame.rename(names)
     if source.headers:
         frame = frame.filter(~pl.all_horizontal([pl.col(n).is_null() for n in names.values()]))
     frame = frame.with_columns(**builder.helpers) if builder.helpers else frame

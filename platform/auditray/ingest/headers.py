@@ -49,7 +49,8 @@ class HeaderProfile:
 
     ``date_order`` settles dates that parse both month-first and day-first; ``decimal_comma`` settles
     amounts like ``1.234`` whose separator the values alone do not reveal. ``account_name_columns``
-    hold "1000 Checking"-style text: the account number is the leading number, the name the rest.
+    hold "1000 Checking"-style text: the account number is the leading number, the name the rest;
+    with ``code_in_parentheses`` (Xero "Sales (200)") a trailing parenthesised code is the number.
     """
 
     name: str
@@ -60,6 +61,7 @@ class HeaderProfile:
     date_order: DateOrder | None = None
     decimal_comma: bool = False
     account_name_columns: tuple[str, ...] = ()
+    code_in_parentheses: bool = False
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -233,10 +235,13 @@ XERO = HeaderProfile(
             "entered_by": ("Created By", "User"),
         },
         "trial_balance": {
-            "gl_account_number": ("Account Code", "Code"),
+            # "Sales (200)" in Account holds the code when the export has no Account Code column.
+            "gl_account_number": ("Account Code", "Code", "Account"),
             "gl_account_name": ("Account", "Account Name"),
-            "closing_balance_debit": ("Debit", "YTD Debit"),
-            "closing_balance_credit": ("Credit", "YTD Credit"),
+            # Xero's Debit/Credit are the report month's movement only; the YTD columns are the
+            # balance at the report date (brought forward for balance-sheet accounts), i.e. the TB.
+            "closing_balance_debit": ("YTD Debit", "Debit - Year to date", "Debit YTD", "Debit"),
+            "closing_balance_credit": ("YTD Credit", "Credit - Year to date", "Credit YTD", "Credit"),
         },
         "chart_of_accounts": {
             "gl_account_number": ("Code", "Account Code"),
@@ -248,11 +253,12 @@ XERO = HeaderProfile(
         # Gross includes tax and would double count it; Net is the ledger amount.
         "gl_detail": ("Account Name", "Account Type", "Gross", "Tax", "Tax Amount", "Tax Rate",
                       "Tax Rate Name", "Tracking", "Contact", "Status"),
-        "trial_balance": ("Account Type",),
+        "trial_balance": ("Account Type", "Debit", "Credit"),
         "chart_of_accounts": ("Tax Code", "Description", "Dashboard", "Expense Claims", "Enable Payments",
                               "Balance"),
     },
     account_name_columns=("Account",),
+    code_in_parentheses=True,
 )
 
 NETSUITE = HeaderProfile(

@@ -23,7 +23,8 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ import pyarrow.parquet as pq
 from auditray.contract import SCHEMA_VERSION, TableContract, contract_for
 from auditray.ingest.build import Check, build_canonical, internal_names, survey
 from auditray.ingest.headers import header_score, normalize_header
+from auditray.ingest.layout import footer_flag, name_blank_first_column, title_period_end
 from auditray.ingest.mapping import ColumnMapping, MappingError, load_mapping
-from auditray.ingest.plan import IngestPlan, plan_ingest
+from auditray.ingest.plan import IngestPlan, PeriodHint, plan_ingest
 from auditray.ingest.report import ERROR_KINDS, IngestError, Issue, ValidationReport
 from auditray.ingest.sources import ROW, SourceError, SourceTable, open_source
 
@@ -61,10 +63,16 @@ class StagedDataset:
 
 
 def stage(path: str | Path, kind: str, *, staging_dir: str | Path, mapping: MappingLike | None = None,
-          entity_id: str | None = None, profile: str | None = None, max_errors: int = 1000) -> StagedDataset:
+          entity_id: str | None = None, profile: str | None = None, max_errors: int = 1000,
+          period_end: date | str | None = None, fiscal_year: int | None = None,
+          period: int | None = None) -> StagedDataset:
     """Validate ``path`` as ``kind`` and write canonical zstd Parquet into a new directory under
     ``staging_dir``. Raises ``IngestError`` with the full report, leaving nothing behind, when any
     cell or column is wrong.
+
+    ``period_end`` (a date or ISO text), ``fiscal_year`` and ``period`` say which period a trial
+    balance without such columns closes; without them the date the report's title names ("As of
+    December 31, 2025") is used, fiscal year and period assuming a calendar year (with a warning).
 
     >>> staged = stage("gl.csv", "gl_detail", staging_dir="staging", entity_id="US01")  # doctest: +SKIP
     """
@@ -76,7 +84,8 @@ def stage(path: str | Path, kind: str, *, staging_dir: str | Path, mapping: Mapp
     pending.chmod(0o755)  # mkdtemp makes it private; a staged dataset is for the store to read
     try:
         with _workdir(root) as work:
-            scratch, report = _ingest(source_path, kind, work, mapping, entity_id, profile, max_errors)
+            scratch, report = _ingest(source_path, kind, work, mapping, entity_id, profile, max_errors,
+                                      _hint(period_end, fiscal_year, period))
             write_contract_parquet(scratch, pending / PART_NAME, contract)
         source_sha = file_sha256(source_path)
         content_sha = content_sha256(pending)
@@ -100,25 +109,36 @@ def stage(path: str | Path, kind: str, *, staging_dir: str | Path, mapping: Mapp
 
 def validate_source(path: str | Path, kind: str, *, mapping: MappingLike | None = None,
                     entity_id: str | None = None, profile: str | None = None,
-                    max_errors: int = 1000) -> ValidationReport:
+                    max_errors: int = 1000, period_end: date | str | None = None,
+                    fiscal_year: int | None = None, period: int | None = None) -> ValidationReport:
     """The report ``stage`` would produce, without writing a dataset; never raises ``IngestError``."""
     with _workdir(None) as work:
         try:
-            _, report = _ingest(Path(path), kind, work, mapping, entity_id, profile, max_errors)
+            _, report = _ingest(Path(path), kind, work, mapping, entity_id, profile, max_errors,
+                                _hint(period_end, fiscal_year, period))
         except IngestError as exc:
             return exc.report
     return report
 
 
 def read_source(path: str | Path, kind: str, *, mapping: MappingLike | None = None,
-                entity_id: str | None = None, profile: str | None = None) -> pl.DataFrame:
+                entity_id: str | None = None, profile: str | None = None,
+                period_end: date | str | None = None, fiscal_year: int | None = None,
+                period: int | None = None) -> pl.DataFrame:
     """The canonical rows in memory (for notebooks and small files); raises ``IngestError``."""
     contract = contract_for(kind)
     with _workdir(None) as work:
-        scratch, _ = _ingest(Path(path), kind, work, mapping, entity_id, profile, 1000)
+        scratch, _ = _ingest(Path(path), kind, work, mapping, entity_id, profile, 1000,
+                             _hint(period_end, fiscal_year, period))
         target = work / "canonical.parquet"
         write_contract_parquet(scratch, target, contract)
         return pl.read_parquet(target)
+
+
+def _hint(period_end: date | str | None, fiscal_year: int | None, period: int | None) -> PeriodHint:
+    if isinstance(period_end, str):
+        period_end = date.fromisoformat(period_end.strip())  # ValueError names the bad text
+    return PeriodHint(period_end=period_end, fiscal_year=fiscal_year, period=period)
 
 
 @contextmanager
@@ -131,7 +151,8 @@ def _workdir(parent: Path | None) -> Iterator[Path]:
 
 
 def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, entity_id: str | None,
-            profile: str | None, max_errors: int) -> tuple[Path, ValidationReport]:
+            profile: str | None, max_errors: int,
+            hint: PeriodHint | None = None) -> tuple[Path, ValidationReport]:
     """Steps 1-5: the scratch canonical Parquet file and the report, or ``IngestError``."""
     contract = contract_for(kind)
     report = ValidationReport(source=path.name, kind=kind, max_listed=max_errors)
@@ -151,24 +172,33 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
         raise IngestError(report) from None
     for note in source.notes:
         report.warn(note)
+    source, note = name_blank_first_column(source)
+    if note:
+        report.warn(note)
+    hint = hint or PeriodHint()
+    titled = title_period_end(source.preamble, column_mapping.date_order)
+    if titled is not None:
+        when, row, text = titled
+        hint = replace(hint, title_date=when, title_origin=f"the report title on row {row} ({text!r})")
 
     try:
         plan = plan_ingest(source.headers, kind, report, mapping=column_mapping, entity_id=entity_id,
-                           profile=profile, duplicate_headers=source.duplicate_headers)
+                           profile=profile, duplicate_headers=source.duplicate_headers, period=hint)
     except ValueError as exc:  # an unknown profile name
         report.add(Issue("bad_mapping", str(exc), file=path.name))
         raise IngestError(report) from None
     report.mapping = plan.describe()
 
+    footer = footer_flag(source.headers, plan.columns)
     try:
-        found = survey(source, plan, report)
+        found = survey(source, plan, report, footer)
     except pl.exceptions.PolarsError as exc:
         report.add(Issue("unreadable_file", _read_failure(path, source, exc), file=path.name))
         raise IngestError(report) from None
     if plan.unused:
         report.warn("columns not loaded: " + ", ".join(plan.unused))
 
-    canonical = build_canonical(source, plan, found)
+    canonical = build_canonical(source, plan, found, footer)
     report.mapping = canonical.mapping
     scratch = work / "scratch.parquet"
     frame = canonical.frame.select(
@@ -180,8 +210,8 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
         raise IngestError(report) from None
 
     report.rows = pl.scan_parquet(scratch).select(pl.len()).collect().item()
-    if found.rows > report.rows:
-        report.warn(f"{found.rows - report.rows} blank row(s) skipped")
+    if found.rows - found.footers > report.rows:
+        report.warn(f"{found.rows - found.footers - report.rows} blank row(s) skipped")
     if report.rows == 0:
         report.add(Issue("empty_file", "the file has headers but no data rows" if source.headers
                          else "the file is empty", file=path.name))

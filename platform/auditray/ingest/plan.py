@@ -67,6 +67,7 @@ class IngestPlan:
     constant_origins: dict[str, str]
     derive_line_number: bool
     account_name_columns: frozenset[str]
+    code_in_parentheses: bool
     date_order: DateOrder | None
     date_order_origin: str
     decimal_comma: bool | None
@@ -92,9 +93,9 @@ class IngestPlan:
             elif name in self.columns:
                 extra = ""
                 if self.columns[name] in self.account_name_columns and name == "gl_account_number":
-                    extra = " (leading account number)"
+                    extra = " (the account number in the text, else the full account name)"
                 elif self.columns[name] in self.account_name_columns and name == "gl_account_name":
-                    extra = " (name after the account number)"
+                    extra = " (the full account name without account numbers)"
                 result[name] = self.columns[name] + extra
             elif name in self.constants:
                 result[name] = f"constant {self.constants[name]!r} ({self.constant_origins[name]})"
@@ -103,9 +104,22 @@ class IngestPlan:
         return result
 
 
+@dataclass(frozen=True)
+class PeriodHint:
+    """What the caller and the file say about the period a trial balance closes: explicit
+    ``period_end``/``fiscal_year``/``period`` arguments, and the date the report's title names."""
+
+    period_end: date | None = None
+    fiscal_year: int | None = None
+    period: int | None = None
+    title_date: date | None = None
+    title_origin: str = ""
+
+
 def plan_ingest(headers: Sequence[str], kind: str, report: ValidationReport, *,
                 mapping: ColumnMapping | None = None, entity_id: str | None = None,
-                profile: str | None = None, duplicate_headers: Sequence[str] = ()) -> IngestPlan:
+                profile: str | None = None, duplicate_headers: Sequence[str] = (),
+                period: PeriodHint | None = None) -> IngestPlan:
     """Resolve every canonical field to a column, a constant or a derivation; problems go to ``report``."""
     mapping = mapping or ColumnMapping()
     chosen: HeaderProfile | None = None
@@ -135,6 +149,8 @@ def plan_ingest(headers: Sequence[str], kind: str, report: ValidationReport, *,
     names = set(contract_for(kind).names) - set(MONEY_FIELDS[kind])
     plain = {k: v for k, v in columns.items() if k in names}
     constants, origins = _constants(kind, plain, mapping, entity_id, report)
+    if kind == "trial_balance":
+        _period_constants(plain, constants, origins, period or PeriodHint(), report)
     derive_line = kind == "gl_detail" and "line_number" not in plain
     _report_missing(kind, headers, plain, money, constants, derive_line, chosen, columns, report)
     _report_duplicate_headers(plain, money, duplicate_headers, report)
@@ -157,6 +173,7 @@ def plan_ingest(headers: Sequence[str], kind: str, report: ValidationReport, *,
         constant_origins=origins,
         derive_line_number=derive_line,
         account_name_columns=frozenset(chosen.account_name_columns if chosen else ()),
+        code_in_parentheses=bool(chosen and chosen.code_in_parentheses),
         date_order=date_order,
         date_order_origin=_order_origin(mapping, chosen),
         decimal_comma=mapping.decimal_comma,
@@ -242,6 +259,53 @@ def _constants(kind: str, plain: dict[str, str], mapping: ColumnMapping, entity_
     return values, origins
 
 
+PERIOD_HOW = ("pass period_end= (auditray ingest --period-end 2025-12-31), or fiscal_year= and period=, "
+              "or set constants fiscal_year and period (or period_end_date) in a mapping file")
+
+
+def _period_constants(plain: dict[str, str], values: dict[str, str], origins: dict[str, str],
+                      hint: PeriodHint, report: ValidationReport) -> None:
+    """Fiscal year and period of a single-period trial balance that has no such columns.
+
+    Precedence: a column, then the caller's arguments, then mapping-file constants, then the date
+    the report title names. From a period end date alone the fiscal year and period are its calendar
+    year and month (a calendar fiscal year), an assumption the report states so it can be corrected.
+    """
+    for name, given in (("period_end_date", hint.period_end), ("fiscal_year", hint.fiscal_year),
+                        ("period", hint.period)):
+        if given is None:
+            continue
+        text = given.isoformat() if isinstance(given, date) else str(given)
+        if name in plain:
+            report.warn(f"{name} comes from column {plain[name]!r}; the argument {text!r} is not used")
+            continue
+        if name in values and values[name] != text:
+            report.warn(f"{name} argument {text!r} overrides {values[name]!r} from {origins[name]}")
+        values[name], origins[name] = text, f"{name if name != 'period_end_date' else 'period_end'} argument"
+    end: date | None = None
+    if "period_end_date" in values:
+        try:
+            end = date.fromisoformat(values["period_end_date"])
+        except ValueError:
+            return  # reported as a bad constant
+    elif "period_end_date" not in plain and hint.title_date is not None:
+        end = hint.title_date
+        values["period_end_date"], origins["period_end_date"] = end.isoformat(), hint.title_origin
+        report.warn(f"period_end_date {end.isoformat()} read from {hint.title_origin}")
+    if end is None:
+        return
+    derived = []
+    for name, value in (("fiscal_year", end.year), ("period", end.month)):
+        if name not in plain and name not in values:
+            values[name] = str(value)
+            origins[name] = f"from period end {end.isoformat()}, calendar fiscal year assumed"
+            derived.append(f"{name} {value}")
+    if derived:
+        report.warn(f"{' and '.join(derived)} derived from period end {end.isoformat()} assuming a calendar "
+                    "fiscal year (period = month); if the client's fiscal year ends in another month, pass "
+                    "fiscal_year= and period= or set them as constants in a mapping file")
+
+
 def _constant_ok(kind: str, name: str, value: str) -> bool:
     if name in ("fiscal_year", "period"):
         return value.lstrip("+").isdigit()
@@ -264,6 +328,9 @@ def _report_missing(kind: str, headers: Sequence[str], plain: dict[str, str], mo
         if f.name == "line_number" and derive_line:
             continue
         looked = _looked_for(profile, kind, f.name)
+        if kind == "trial_balance" and f.name in ("fiscal_year", "period"):
+            looked += ("; no period end date was given or found in the report's title rows: "
+                       + PERIOD_HOW)
         how = ""
         if f.name in MONEY_FIELDS[kind]:
             partial = [c for c in (f"{f.name}_debit", f"{f.name}_credit") if c in columns]
@@ -292,4 +359,4 @@ def _report_duplicate_headers(plain: dict[str, str], money: dict[str, MoneySourc
 
 
 _DATE_TYPE = contract_for("gl_detail").field("effective_date").type
-__all__ = ["MONEY_COMPANIONS", "IngestPlan", "MoneySource", "plan_ingest"]
+__all__ = ["MONEY_COMPANIONS", "IngestPlan", "MoneySource", "PeriodHint", "plan_ingest"]

@@ -54,6 +54,9 @@ class SourceTable:
     # CSV only: the UTF-8 file actually scanned and its delimiter, to locate malformed rows.
     scanned: Path | None = None
     delimiter: str | None = None
+    # The report title rows above the headers ("Trial Balance", "As of December 31, 2025"), as
+    # (spreadsheet row, non-empty cells): they may name the period the file covers.
+    preamble: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 def open_source(path: Path, scorer: HeaderScorer, *, workdir: Path, delimiter: str | None = None,
@@ -125,6 +128,7 @@ def open_csv(path: Path, scorer: HeaderScorer, *, workdir: Path, delimiter: str 
         notes=tuple(notes),
         scanned=readable,
         delimiter=delimiter,
+        preamble=_preamble(_records(sample, delimiter, header_index), 1),
     )
 
 
@@ -221,6 +225,12 @@ def sniff_layout(sample: str, scorer: HeaderScorer, *, delimiter: str | None = N
     return best[2], best[3]
 
 
+def _preamble(rows: Sequence[Sequence[object]], first_row: int) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    cells = ((first_row + i, tuple(str(c).strip() for c in row if c is not None and str(c).strip()))
+             for i, row in enumerate(rows))
+    return tuple((number, found) for number, found in cells if found)
+
+
 def _header_cells(sample: str, delimiter: str, index: int) -> list[str]:
     rows = _records(sample, delimiter, index + 1)
     return rows[index] if len(rows) > index else []
@@ -308,6 +318,7 @@ def open_excel(path: Path, scorer: HeaderScorer, *, sheet: str | None = None,
         header_row=first_used + index,
         sheet=chosen,
         notes=tuple(notes),
+        preamble=_preamble(probes[chosen][:index], first_used),
     )
 
 
