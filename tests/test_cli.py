@@ -14,7 +14,7 @@ HEAVY = ("ray", "torch", "lancedb", "polars", "pyarrow", "sqlalchemy", "sentence
 
 
 def auditray(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "auditray.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "auditray.cli", *args], capture_output=True, text=True, check=False,
                           env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)
 
 

@@ -9,8 +9,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
-
-import auditray.contract as contract
+from auditray import contract
 from auditray.contract.docs import render_markdown
 from auditray.contract.money import MONEY_DTYPE, cents_to_money, money_sum, money_to_cents
 

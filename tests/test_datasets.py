@@ -7,7 +7,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from auditray import audit_trail
 from auditray.datasets import DuplicateDataset, dataset_files, ingest, scan
 from auditray.ingest import IngestError

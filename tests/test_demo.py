@@ -11,6 +11,7 @@ from auditray.demo import run_demo
 from auditray.settings import Settings
 from auditray.store import RunStatus, make_engine, session_scope
 from auditray.store import services as svc
+
 from tests.conftest import REPO_ROOT
 
 
@@ -44,7 +45,7 @@ def test_demo_engagement_flows_through_the_platform_on_ray(tmp_path: Path, ray_s
 def test_demo_job_entrypoint_runs_from_the_command_line(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "jobs.demo", "--lines", "20000", "--engine", "local", "--data-dir", str(tmp_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Demo completed" in done.stdout and "audit trail is intact" in done.stdout

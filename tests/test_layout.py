@@ -68,7 +68,7 @@ def test_import_platform_inside_a_ray_worker_with_the_repo_as_working_dir(ray_se
     address = ray.get_runtime_context().gcs_address
     result = subprocess.run(
         [sys.executable, "-c", driver, address, str(REPO_ROOT)],
-        capture_output=True, text=True, timeout=240, cwd="/",
+        capture_output=True, text=True, timeout=240, cwd="/", check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from auditray.settings import DEFAULT_SECRET, Settings
+from pydantic import ValidationError
 
 
 def test_embedded_default_keeps_everything_under_one_data_directory(settings) -> None:
