@@ -180,8 +180,12 @@ def ingest(
     mapping: Any = None,
     entity_id: str | None = None,
     settings: Settings | None = None,
+    period_end: Any = None,
 ) -> Dataset:
     """Validate a client file, store it as canonical Parquet and register it; all or nothing.
+
+    ``period_end`` (a date or ISO text) names the period a trial balance without fiscal year and
+    period columns closes (see ``auditray.ingest.stage``).
 
     Raises ``auditray.ingest.IngestError`` (the full validation report) for a bad file and
     ``DuplicateDataset`` for content already registered to the engagement.
@@ -191,6 +195,6 @@ def ingest(
 
     settings = settings or get_settings()
     staging = settings.data_dir / "staging"
-    staged = stage(path, kind, staging_dir=staging, mapping=mapping, entity_id=entity_id)
+    staged = stage(path, kind, staging_dir=staging, mapping=mapping, entity_id=entity_id, period_end=period_end)
     return register_staged(staged, org_id=org_id, actor=actor, engagement_id=engagement_id, name=name,
                            settings=settings)

@@ -47,6 +47,10 @@ def ingest_file(
     org: str = typer.Option(None, help="Organization slug (default: the only one)."),
     engagement: int = typer.Option(None, help="Engagement id the dataset is evidence for."),
     name: str = typer.Option(None, help="Dataset name (default: the file name)."),
+    period_end: str = typer.Option(
+        None, "--period-end", metavar="YYYY-MM-DD",
+        help="Trial balance period end when the file has no fiscal year/period columns (default: the date "
+             "in the report title, e.g. 'As of December 31, 2025'); fiscal year and period assume a calendar year."),
     check: bool = typer.Option(False, "--check", help="Only validate and print the report; store nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the report or the dataset as JSON."),
 ) -> None:
@@ -58,8 +62,9 @@ def ingest_file(
     """
     from auditray.ingest import IngestError, validate_source
 
+    end = _period_end(period_end)
     if check:
-        report = validate_source(path, kind, mapping=mapping, entity_id=entity)
+        report = validate_source(path, kind, mapping=mapping, entity_id=entity, period_end=end)
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str) if as_json else str(report))
         raise typer.Exit(0 if report.ok else 1)
 
@@ -74,7 +79,8 @@ def ingest_file(
         org_id = resolve_org(session, org)
     try:
         dataset = datasets.ingest(path, kind, org_id=org_id, actor=cli_actor(), engagement_id=engagement,
-                                  name=name, mapping=mapping, entity_id=entity, settings=settings)
+                                  name=name, mapping=mapping, entity_id=entity, settings=settings,
+                                  period_end=end)
     except IngestError as rejected:
         typer.echo(json.dumps(rejected.report.to_dict(), indent=2, default=str) if as_json else str(rejected),
                    err=True)
@@ -87,6 +93,18 @@ def ingest_file(
     else:
         typer.echo(f"registered dataset {dataset.id}: {dataset.kind}, {dataset.row_count:,} rows, "
                    f"sha256 {dataset.content_sha256[:16]}..., at {dataset.uri}")
+
+
+def _period_end(text: str | None):
+    """--period-end as a date, or a clear error naming the option."""
+    if text is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2025-12-31", param_hint="--period-end") from None
 
 
 @datasets_app.command("list")

@@ -23,9 +23,11 @@ from auditray.ingest.sources import ROW, SourceTable
 ACCOUNT_HEADER = "Account"
 # Cells polars and fastexcel give a header row left blank.
 _BLANK_HEADER = re.compile(r"^(?:|__unnamed__\d+|_duplicated_\d+|column_?\d+)$", re.IGNORECASE)
-# A footer row's label: QuickBooks "TOTAL", "Total for Checking", "Total Income", "Net Income";
-# Xero "Total", "Net Profit". Matched on the row's first non-empty cell only.
-FOOTER_LABEL = r"(?i)^(?:total\b|net (?:income|profit|loss|operating income|other income)\b|gross profit\b)"
+# A footer row's label: QuickBooks "TOTAL", "Total for Checking", "Total Income", "Net Income" and
+# the report-basis line QuickBooks Online prints last ("Accrual Basis Wednesday, January 14, 2026
+# 09:12 AM GMT-08:00"); Xero "Total", "Net Profit". Matched on the row's first non-empty cell only.
+FOOTER_LABEL = (r"(?i)^(?:total\b|net (?:income|profit|loss|operating income|other income)\b|gross profit\b"
+                r"|(?:cash|accrual) basis\b)")
 # Fields a real data row fills; a footer row leaves them empty (or holds its label in one of them).
 _KEY_FIELDS = ("journal_id", "line_number", "effective_date", "entry_date", "gl_account_number",
                "gl_account_name", "fiscal_year", "period", "period_end_date")

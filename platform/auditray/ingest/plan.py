@@ -288,6 +288,9 @@ def _period_constants(plain: dict[str, str], values: dict[str, str], origins: di
             end = date.fromisoformat(values["period_end_date"])
         except ValueError:
             return  # reported as a bad constant
+        if hint.title_date is not None and hint.title_date != end:
+            report.warn(f"period_end_date {end.isoformat()} ({origins['period_end_date']}) differs from "
+                        f"{hint.title_date.isoformat()} in {hint.title_origin}; {end.isoformat()} is used")
     elif "period_end_date" not in plain and hint.title_date is not None:
         end = hint.title_date
         values["period_end_date"], origins["period_end_date"] = end.isoformat(), hint.title_origin
