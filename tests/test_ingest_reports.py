@@ -66,6 +66,49 @@ Total,"12,500.00","12,500.00"
 """
 
 
+QBO_GENERAL_LEDGER = """\
+Craig's Design and Landscaping Services
+General Ledger
+"January 1 - December 31, 2025"
+
+,Date,Transaction Type,Num,Name,Memo/Description,Split,Amount,Balance
+Checking,,,,,,,,
+,01/05/2025,Deposit,,,Opening deposit,Opening Balance Equity,"1,000.00","1,000.00"
+,01/10/2025,Expense,1001,Hicks Hardware,Supplies,Job Expenses,-200.00,800.00
+Total for Checking,,,,,,,$800.00,
+Payroll Liabilities,,,,,,,,
+Federal Withholding,,,,,,,,
+,01/31/2025,Payroll Check,2001,Emily Platt,,Checking,-50.00,-50.00
+Total for Federal Withholding,,,,,,,-$50.00,
+,01/31/2025,Journal Entry,JE-1,,Accrual,Payroll Expenses,-10.00,-10.00
+Total for Payroll Liabilities with sub-accounts,,,,,,,-$60.00,
+Opening Balance Equity,,,,,,,,
+,01/05/2025,Deposit,,,Opening deposit,Checking,"-1,000.00","-1,000.00"
+Total for Opening Balance Equity,,,,,,,"-$1,000.00",
+TOTAL,,,,,,,-$260.00,
+
+
+
+"Accrual Basis Wednesday, January 14, 2026 09:12 AM GMT-08:00"
+"""
+
+QBO_JOURNAL = """\
+Craig's Design and Landscaping Services
+Journal
+"January 1 - January 31, 2025"
+
+,Date,Transaction Type,Num,Name,Memo/Description,Account,Debit,Credit
+,01/05/2025,Invoice,1001,Amy's Bird Sanctuary,,Accounts Receivable (A/R),"1,050.00",
+,,,,Amy's Bird Sanctuary,Design,Design income,,"1,050.00"
+,,,,,,,"$1,050.00","$1,050.00"
+,01/06/2025,Deposit,,,,Checking,500.00,
+,,,,,Cash sale,Sales,,500.00
+,,,,,,,$500.00,$500.00
+,,,,,,,,
+TOTAL,,,,,,,"$1,550.00","$1,550.00"
+"""
+
+
 def write(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.write_text(text, encoding="utf-8")
@@ -284,3 +327,57 @@ def test_an_excel_trial_balance_reads_its_title_block_too(tmp_path: Path) -> Non
     assert frame["gl_account_number"].to_list() == ["Checking", "Opening Balance Equity"]
     assert frame["closing_balance"].to_list() == [Decimal("100.50"), Decimal("-100.50")]
     assert (frame["fiscal_year"][0], frame["period"][0]) == (2025, 3)
+
+
+# --- 6. QuickBooks General Ledger and Journal reports ----------------------------------------------------
+
+
+def test_general_ledger_transactions_take_the_account_of_their_section(tmp_path: Path) -> None:
+    frame = read_source(write(tmp_path, "qbo_gl.csv", QBO_GENERAL_LEDGER), "gl_detail", entity_id="CRAIG")
+    assert frame["gl_account_number"].to_list() == [
+        "Checking", "Checking", "Payroll Liabilities:Federal Withholding", "Payroll Liabilities",
+        "Opening Balance Equity"], "a sub-account section nests under its parent until its total closes it"
+    assert frame["amount"].to_list() == [Decimal("1000.00"), Decimal("-200.00"), Decimal("-50.00"),
+                                         Decimal("-10.00"), Decimal("-1000.00")]
+    assert frame["effective_date"][2] == dt.date(2025, 1, 31)
+
+
+def test_general_ledger_headings_and_totals_are_named_not_loaded(tmp_path: Path) -> None:
+    report = validate_source(write(tmp_path, "qbo_gl.csv", QBO_GENERAL_LEDGER), "gl_detail")
+    assert report.ok and report.rows == 5
+    assert any(w.startswith("4 account heading row(s) skipped") for w in report.warnings)
+    skipped = next(w for w in report.warnings if "report total row" in w)
+    assert "row 6 'Checking'" in skipped and "row 9 'Total for Checking'" in skipped
+    assert "row 19 'TOTAL'" in skipped
+
+
+def test_a_transaction_without_a_num_is_identified_by_type_and_date(tmp_path: Path) -> None:
+    source = write(tmp_path, "qbo_gl.csv", QBO_GENERAL_LEDGER)
+    frame = read_source(source, "gl_detail")
+    assert frame["journal_id"].to_list() == ["Deposit 01/05/2025", "1001", "2001", "JE-1", "Deposit 01/05/2025"]
+    assert frame["line_number"].to_list() == [1, 1, 1, 1, 2], "both sides of the deposit are one journal"
+    report = validate_source(source, "gl_detail")
+    assert any("Num is blank; the journal id is Transaction Type + Date" in w for w in report.warnings)
+
+
+def test_journal_continuation_lines_inherit_date_type_and_num_from_their_entry(tmp_path: Path) -> None:
+    source = write(tmp_path, "qbo_journal.csv", QBO_JOURNAL)
+    frame = read_source(source, "gl_detail")
+    assert frame["journal_id"].to_list() == ["1001", "1001", "Deposit 01/06/2025", "Deposit 01/06/2025"]
+    assert frame["effective_date"].to_list() == [dt.date(2025, 1, 5)] * 2 + [dt.date(2025, 1, 6)] * 2
+    assert frame["document_type"].to_list() == ["Invoice", "Invoice", "Deposit", "Deposit"]
+    assert frame["amount"].to_list() == [Decimal("1050.00"), Decimal("-1050.00"), Decimal("500.00"),
+                                         Decimal("-500.00")], "per-entry totals are not postings"
+    report = validate_source(source, "gl_detail")
+    assert any("2 continuation line(s)" in w for w in report.warnings)
+    assert any("row 8 '$1,050.00'" in w and "row 13 'TOTAL'" in w for w in report.warnings)
+
+
+def test_a_journal_line_without_an_account_is_still_an_error(tmp_path: Path) -> None:
+    source = write(tmp_path, "qbo_journal.csv", (
+        ",Date,Transaction Type,Num,Name,Memo/Description,Account,Debit,Credit\n"
+        ",01/05/2025,Invoice,1001,Amy,,Accounts Receivable (A/R),10.00,\n"
+        ",,,,Amy,Design,,,10.00\n"))
+    error = rejection(source, "gl_detail")
+    assert {(e.kind, e.row) for e in error.report.errors} == {("missing_value", 3)}
+    assert "Account" in {e.column for e in error.report.errors}, "nothing is filled into a line with no account"

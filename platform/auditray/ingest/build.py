@@ -276,6 +276,16 @@ class _Builder:
             value = self.debit_or_credit_word(raw)
             self.check("bad_indicator", raw.is_not_null() & value.is_null(), column,
                        "normal balance is not a debit or credit word", value_of=column)
+        if name == "journal_id" and self.plan.journal_id_fallback:
+            parts = self.plan.journal_id_fallback
+            value = pl.coalesce(raw, pl.concat_str([self.raw(c) for c in parts], separator=" "))
+            self.mapping[name] += f", else {' + '.join(parts)} where it is blank"
+            self.check("journal_id_derived", raw.is_null() & value.is_not_null(), column,
+                       f"{column} is blank; the journal id is {' + '.join(parts)}", warning=True)
+            self.outputs[name] = value
+            if required:
+                self.check("missing_value", value.is_null(), column, f"{name} is required but the cell is empty")
+            return
         self.outputs[name] = value
         if required:
             self.require(column, name)

@@ -71,7 +71,7 @@ def footer_flag(headers: Sequence[str], columns: dict[str, str]) -> pl.Expr | No
 def describe_footers(rows: Sequence[int], labels: Sequence[str], total: int) -> str:
     shown = ", ".join(f"row {r} {label!r}" for r, label in zip(rows, labels, strict=False))
     more = f" and {total - len(rows)} more" if total > len(rows) else ""
-    return (f"{total} report total row(s) skipped (not data; their amounts add up the rows above): "
+    return (f"{total} report total row(s) skipped (headings and totals, not data): "
             f"{shown}{more}")
 
 
@@ -162,3 +162,89 @@ def _date_of(parts: dict[str, str | None], order: DateOrder | None) -> date | No
         return date(year, month, day)
     except ValueError:
         return None
+
+
+# --- QuickBooks General Ledger and Journal reports ---------------------------------------------------
+
+SKIP = "__skip"
+_TOTAL_FOR = re.compile(r"(?i)^total\s+(?:for\s+)?(?P<name>.*?)(?:\s+with sub-accounts)?$")
+
+
+def quickbooks_ledger_rows(source: SourceTable, columns: dict[str, str], money: Sequence[str],
+                           footer: pl.Expr | None, *,
+                           account_header_was_blank: bool) -> tuple[SourceTable, list[str]]:
+    """Turn a QuickBooks General Ledger / Journal report back into one row per posting line.
+
+    General Ledger: a row holding only an account name in the (blank-headed) first column opens that
+    account's section; its transaction rows leave the column empty and take the section's account
+    (the full path "Payroll Liabilities:Federal Withholding" for a sub-account section); "Total for
+    <account>" closes it. Journal: a transaction's continuation lines leave Date, Transaction Type and
+    Num blank and inherit them from the entry's first line; the line after each transaction with only
+    amounts is its total. Heading and total rows are marked in ``__skip`` (before anything is
+    filled, so a total row can never be taken for data) and named in a warning by the survey.
+    """
+    headers = list(source.headers)
+    account = columns.get("gl_account_number")
+    date_column = columns.get("effective_date")
+    if account is None or date_column is None:
+        return source, []
+    frame = source.frame
+    others = [h for h in headers if h != account]
+    text_columns = [h for h in headers if h not in money]
+    only_account = (pl.col(account).is_not_null() & pl.all_horizontal([pl.col(h).is_null() for h in others])
+                    & ~pl.col(account).str.contains(FOOTER_LABEL))
+    amounts_only = (pl.all_horizontal([pl.col(h).is_null() for h in text_columns])
+                    & pl.any_horizontal([pl.col(h).is_not_null() for h in money])) if money else pl.lit(False)
+    notes: list[str] = []
+    skip = amounts_only if footer is None else amounts_only | footer
+    if account_header_was_blank:
+        skip = skip | only_account
+    frame = frame.with_columns(skip.fill_null(False).alias(SKIP))
+    if account_header_was_blank:
+        frame, filled = _fill_sections(frame, account, only_account)
+        if filled:
+            notes.append(f"{filled} account heading row(s) skipped: their account fills the transaction rows "
+                         "below them (QuickBooks General Ledger layout)")
+    inherit = [c for c in (date_column, columns.get("document_type"), columns.get("journal_id")) if c]
+    continuation = pl.col(date_column).is_null() & pl.col(account).is_not_null() & ~pl.col(SKIP)
+    count = frame.select(continuation.sum()).collect(engine="streaming").item()
+    if count:
+        entry = pl.col(date_column).is_not_null().cum_sum()
+        frame = frame.with_columns([
+            pl.when(continuation).then(pl.col(c).first().over(entry)).otherwise(pl.col(c)).alias(c)
+            for c in inherit])
+        notes.append(f"{count} continuation line(s) took {', '.join(inherit)} from the first line of their "
+                     "entry (QuickBooks Journal layout)")
+    return replace(source, frame=frame), notes
+
+
+def _fill_sections(frame: pl.LazyFrame, account: str, heading: pl.Expr) -> tuple[pl.LazyFrame, int]:
+    """Fill the account column of transaction rows from the section they sit in, nesting sub-account
+    sections under their parent until "Total for <sub-account>" closes them."""
+    totals = pl.col(account).str.contains(r"(?i)^total\b")
+    markers = (frame.filter(heading | totals).select(ROW, account, heading.alias("__heading"))
+               .collect(engine="streaming"))
+    headings = int(markers["__heading"].sum() or 0)
+    if not headings:
+        return frame, 0
+    rows: list[int] = []
+    paths: list[str | None] = []
+    stack: list[str] = []
+    for row, label, is_heading in markers.iter_rows():
+        if is_heading:
+            if ":" in label:
+                stack[:] = [label]  # already the full path
+            else:
+                stack.append(label)
+        else:
+            match = _TOTAL_FOR.match(label)
+            name = match.group("name") if match else ""
+            if name and name in stack:
+                del stack[stack.index(name):]
+            else:
+                stack.clear()
+        rows.append(row)
+        paths.append(":".join(stack) or None)
+    at = (pl.lit(pl.Series(rows, dtype=pl.Int64)).search_sorted(pl.col(ROW), side="right").cast(pl.Int64) - 1)
+    path = at.replace_strict(dict(enumerate(paths)), default=None, return_dtype=pl.String)
+    return frame.with_columns(pl.coalesce(pl.col(account), path).alias(account)), headings

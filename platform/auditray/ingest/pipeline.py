@@ -35,7 +35,13 @@ import pyarrow.parquet as pq
 from auditray.contract import SCHEMA_VERSION, TableContract, contract_for
 from auditray.ingest.build import Check, build_canonical, internal_names, survey
 from auditray.ingest.headers import header_score, normalize_header
-from auditray.ingest.layout import footer_flag, name_blank_first_column, title_period_end
+from auditray.ingest.layout import (
+    SKIP,
+    footer_flag,
+    name_blank_first_column,
+    quickbooks_ledger_rows,
+    title_period_end,
+)
 from auditray.ingest.mapping import ColumnMapping, MappingError, load_mapping
 from auditray.ingest.plan import IngestPlan, PeriodHint, plan_ingest
 from auditray.ingest.report import ERROR_KINDS, IngestError, Issue, ValidationReport
@@ -172,9 +178,9 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
         raise IngestError(report) from None
     for note in source.notes:
         report.warn(note)
-    source, note = name_blank_first_column(source)
-    if note:
-        report.warn(note)
+    source, blank_note = name_blank_first_column(source)
+    if blank_note:
+        report.warn(blank_note)
     hint = hint or PeriodHint()
     titled = title_period_end(source.preamble, column_mapping.date_order)
     if titled is not None:
@@ -190,6 +196,15 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
     report.mapping = plan.describe()
 
     footer = footer_flag(source.headers, plan.columns)
+    if kind == "gl_detail" and plan.profile == "quickbooks":
+        money = [c for m in plan.money.values() for c in m.columns]
+        source, notes = quickbooks_ledger_rows(source, plan.columns, money, footer,
+                                               account_header_was_blank=blank_note is not None)
+        for note in notes:
+            report.warn(note)
+        if SKIP in source.frame.collect_schema().names():
+            footer = pl.col(SKIP)
+        plan = _with_journal_fallback(plan)
     try:
         found = survey(source, plan, report, footer)
     except pl.exceptions.PolarsError as exc:
@@ -222,6 +237,15 @@ def _ingest(path: Path, kind: str, work: Path, mapping: MappingLike | None, enti
     if not report.ok:
         raise IngestError(report)
     return scratch, report
+
+
+def _with_journal_fallback(plan: IngestPlan) -> IngestPlan:
+    """QuickBooks leaves Num blank on deposits, expenses and transfers; such a transaction's journal
+    id is its Transaction Type and Date ("Deposit 01/05/2025"), so its lines still group together."""
+    parts = tuple(plan.columns[f] for f in ("document_type", "effective_date") if f in plan.columns)
+    if "journal_id" not in plan.columns or len(parts) != 2:
+        return plan
+    return replace(plan, journal_id_fallback=parts)
 
 
 def _scorer(mapping: ColumnMapping, kind: str):

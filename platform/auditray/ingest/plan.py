@@ -77,6 +77,8 @@ class IngestPlan:
     debit_values: frozenset[str]
     credit_values: frozenset[str]
     unused: tuple[str, ...] = field(default=())
+    # Columns whose text, joined, is the journal id where the journal id column is blank.
+    journal_id_fallback: tuple[str, ...] = ()
 
     def source_columns(self) -> list[str]:
         used = list(self.columns.values())
