@@ -175,3 +175,17 @@ def test_the_job_entrypoint_normalizes_reconciles_and_drafts(settings, engagemen
     assert summary["reconciliation"]["reconciled"] is True
     assert summary["statements_balance"] is True
     assert (out / "mapped_tb.parquet").is_file() and (out / "fluctuations.csv").is_file()
+
+
+def test_a_quickbooks_online_report_maps_with_the_period_from_its_title(cli, tmp_path) -> None:
+    report = tmp_path / "qbo_tb.csv"
+    report.write_text('Acme Inc\nTrial Balance\nAs of December 31, 2025\n\n,Debit,Credit\nChecking,"12,000.00",\n'
+                      'Accounts Receivable (A/R),"5,000.00",\nAccounts Payable (A/P),,"3,000.00"\n'
+                      'Opening Balance Equity,,"14,000.00"\nTOTAL,"$17,000.00","$17,000.00"\n')
+    result = cli("tb", "map", report, "--out", tmp_path / "mapped.csv")
+    assert result.exit_code == 0, result.output
+    mapped = pl.read_csv(tmp_path / "mapped.csv")
+    assert dict(zip(mapped["gl_account_name"], mapped["fsli"], strict=True)) == {
+        "Checking": "cash", "Accounts Receivable (A/R)": "accounts_receivable",
+        "Accounts Payable (A/P)": "accounts_payable", "Opening Balance Equity": "retained_earnings"}
+    assert set(mapped["fiscal_year"]) == {2025} and set(mapped["period"]) == {12}

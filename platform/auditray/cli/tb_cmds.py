@@ -28,16 +28,18 @@ def _decimal(value: str | None, param: str) -> Decimal | None:
 
 
 def _read_tb(path: Path, *, mapping: Path | None, entity: str | None, fiscal_year: int | None, period: int | None,
-             param: str = "INPUT"):
+             period_end: str | None = None, param: str = "INPUT"):
     from auditray.ingest import IngestError
     from auditray.tb.io import read_trial_balance
 
     try:
-        return read_trial_balance(path, mapping=mapping, entity_id=entity, fiscal_year=fiscal_year, period=period)
+        return read_trial_balance(path, mapping=mapping, entity_id=entity, fiscal_year=fiscal_year, period=period,
+                                  period_end=period_end)
     except IngestError as rejected:
         hint = ""
         if "fiscal_year" in str(rejected) or "period" in str(rejected):
-            hint = "\nHint: exports without fiscal year/period columns need --fiscal-year and --period."
+            hint = ("\nHint: an export without fiscal year/period columns and without an 'As of <date>' title "
+                    "needs --period-end YYYY-MM-DD (or --fiscal-year and --period).")
         raise typer.BadParameter(f"{rejected}{hint}", param_hint=param) from None
 
 
@@ -79,6 +81,7 @@ def tb_map(
     entity: str = typer.Option(None, help="Entity id for files without a Business_Unit_Code column."),
     fiscal_year: int = typer.Option(None, "--fiscal-year", help="Fiscal year for exports without one."),
     period: int = typer.Option(None, "--period", min=1, max=99, help="Period for exports without one."),
+    period_end: str = typer.Option(None, "--period-end", help="Period-end date (YYYY-MM-DD) for TB exports without one."),
     mapping: Path = typer.Option(None, exists=True, dir_okay=False, help="Column-mapping file for the export."),
     chart: Path = typer.Option(None, exists=True, dir_okay=False,
                                help="The client's chart of accounts: its account types narrow the mapping."),
@@ -101,7 +104,7 @@ def tb_map(
         raise typer.BadParameter("--engagement, --org and --retrain work with --client", param_hint="--client")
     from auditray.tb.rules import RuleError
 
-    tb = _read_tb(input_path, mapping=mapping, entity=entity, fiscal_year=fiscal_year, period=period)
+    tb = _read_tb(input_path, mapping=mapping, entity=entity, fiscal_year=fiscal_year, period=period, period_end=period_end)
     chart_frame = None
     if chart is not None:
         from auditray.ingest import IngestError
@@ -226,6 +229,7 @@ def tb_reconcile(
     entity: str = typer.Option(None, help="Entity id for files without one."),
     fiscal_year: int = typer.Option(None, "--fiscal-year", help="Fiscal year for TB exports without one."),
     period: int = typer.Option(None, "--period", min=1, max=99, help="Period for TB exports without one."),
+    period_end: str = typer.Option(None, "--period-end", help="Period-end date (YYYY-MM-DD) for TB exports without one."),
     mapping: Path = typer.Option(None, exists=True, dir_okay=False, help="Column-mapping file for the TB."),
     engine: str = typer.Option("local", help="local, ray or auto."),
     out: Path = typer.Option(None, "--out", "-o", help="Write every account's roll-forward (.parquet/.csv/.json)."),
@@ -241,7 +245,7 @@ def tb_reconcile(
     from auditray.tb.checks import reconcile_to_gl
     from auditray.tb.io import write_table
 
-    tb = _read_tb(tb_path, mapping=mapping, entity=entity, fiscal_year=fiscal_year, period=period, param="TB")
+    tb = _read_tb(tb_path, mapping=mapping, entity=entity, fiscal_year=fiscal_year, period=period, period_end=period_end, param="TB")
     gl: object = gl_path
     if gl_path.is_file() and gl_path.suffix.lower() != ".parquet":
         from auditray.ingest import IngestError, read_source
@@ -289,6 +293,7 @@ def tb_statements(
     entity: str = typer.Option(None, help="Entity id for files without one."),
     fiscal_year: int = typer.Option(None, "--fiscal-year", help="Fiscal year for exports without one."),
     period: int = typer.Option(None, "--period", min=1, max=99, help="Period for exports without one."),
+    period_end: str = typer.Option(None, "--period-end", help="Period-end date (YYYY-MM-DD) for TB exports without one."),
     mapping: Path = typer.Option(None, exists=True, dir_okay=False, help="Column-mapping file for the TB(s)."),
     threshold: float = typer.Option(0.7, min=0.01, max=1.0, help="Review threshold when the TB is not yet mapped."),
     as_json: bool = typer.Option(False, "--json", help="Print statements and ratios as JSON."),
@@ -315,7 +320,7 @@ def tb_statements(
 
     def mapped_tb(path: Path, param: str) -> pl.DataFrame:
         nonlocal mapper
-        frame = _read_tb(path, mapping=mapping, entity=entity, fiscal_year=fiscal_year, period=period, param=param)
+        frame = _read_tb(path, mapping=mapping, entity=entity, fiscal_year=fiscal_year, period=period, period_end=period_end, param=param)
         if "fsli" in frame.columns:
             return frame
         mapper = mapper or build_mapper(threshold=threshold)

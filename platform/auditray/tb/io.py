@@ -43,6 +43,7 @@ def read_trial_balance(
     entity_id: str | None = None,
     fiscal_year: int | None = None,
     period: int | None = None,
+    period_end: str | None = None,
 ) -> pl.DataFrame:
     """Canonical trial-balance rows from any file ingestion accepts (``auditray.ingest.read_source``).
 
@@ -55,7 +56,8 @@ def read_trial_balance(
     from auditray.ingest import read_source
 
     constants = {k: v for k, v in (("fiscal_year", fiscal_year), ("period", period)) if v is not None}
-    return read_source(path, "trial_balance", mapping=_with_constants(mapping, constants), entity_id=entity_id)
+    return read_source(path, "trial_balance", mapping=_with_constants(mapping, constants), entity_id=entity_id,
+                       period_end=period_end)
 
 
 def read_chart(path: str | Path, *, mapping: Any = None, entity_id: str | None = None) -> pl.DataFrame:
