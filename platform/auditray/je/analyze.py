@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -69,6 +70,10 @@ from auditray.je.scoring import risk_band, risk_score, test_weights, tripped_lis
 from auditray.je.settings import JETestSettings
 
 Progress = Callable[[str], None]
+# Entries judged at a time by the local engine: the judgement adds some 60 columns per entry.
+JUDGE_SLICE = 150_000
+# Lines summarised at a time by the local engine (journals hashed into buckets).
+LINES_PER_BUCKET = 2_500_000
 
 ENTRY_COLUMNS = ("entity_id", "journal_id", "risk_rank", "risk_score", "risk_band", "tests", "test_scores",
                  "explanations", "effective_date", "entry_date", "entry_time", "entered_by", "approved_by", "source",
@@ -150,13 +155,23 @@ def analyze(
     lap("account_profile")
 
     say("journal summary")
-    journals = decode_journals(run_lines(journal_summary(line_rule, accounts)), accounts)
+    summary = journal_summary(line_rule, accounts)
+    if chosen == "local":
+        # Locally, a few million lines at a time hold the journals being summarised in memory.
+        # Row order does not matter downstream (the model samples by key, the entries are ranked by a total
+        # order), so the summary is not sorted: that would copy it whole.
+        summary_frame = summary.run(source, engine="local", buckets=max(1, math.ceil(rows / LINES_PER_BUCKET)),
+                                    ordered=False)
+    else:
+        summary_frame = run_lines(summary)
+    journals = decode_journals(summary_frame, accounts)
+    del summary_frame
     lap("journal_summary")
 
     say("population statistics")
     users = run_journals(stats.USER_ACTIVITY, journals)
-    pairs = run_journals(stats.ACCOUNT_PAIRS, journals.filter(pl.col("debit_account").is_not_null()
-                                                              & pl.col("credit_account").is_not_null()))
+    pairs = run_journals(stats.ACCOUNT_PAIRS, journals.select(stats.PAIR_KEYS).filter(
+        pl.col("debit_account").is_not_null() & pl.col("credit_account").is_not_null()))
     group_pairs = run_journals(stats.group_pairs(settings.account_group_digits), journals)
     user_accounts = run_journals(stats.USER_ACCOUNTS, journals)
     duplicate_groups = run_journals(stats.duplicate_groups(settings.duplicate_same_effective_date), journals)
@@ -219,9 +234,14 @@ def analyze(
     say("judging entries")
     weights = test_weights(settings)
     # The journal summary has one row per entry, so any slice of it is a partition holding whole entries:
-    # the judgement needs no shuffle.
-    judged = run_journals(BatchComputation("je_entries", map=_judge(context, models, weights, settings),
-                                           sort_by=tuple(KEYS)), journals)
+    # the judgement needs no shuffle, and the local engine judges it slice by slice to bound memory.
+    judge = _judge(context, models, weights, settings)
+    judging = BatchComputation("je_entries", map=judge, sort_by=tuple(KEYS))
+    if chosen == "local":
+        judged = pl.concat([judge(journals.slice(start, JUDGE_SLICE))
+                            for start in range(0, journals.height, JUDGE_SLICE)], rechunk=False)
+    else:
+        judged = run_journals(judging, journals)
     entries = rank(judged)
     lap("entries")
 
@@ -343,8 +363,12 @@ def _benford(source: Source, settings: JETestSettings, coverage: dict[str, int],
         return empty, f"the ledger has no {', '.join(fields)}: the digit subsets cannot be formed"
     columns = sorted({"entity_id", "journal_id", "line_number", "amount", "manual_entry", *(c for g in present
                                                                                           for c in g)})
-    lines = conform(scan(source)).select(columns).collect()
-    flags = benford_outlier_flags(lines, by=present)
+    lines = conform(scan(source)).select(columns)
+    if coverage.get("manual_entry", 0) and settings.benford_manual_only:
+        # The digit tests look at manual entries when the ledger marks them (auditray.je.digits): the
+        # system-generated lines need not be read into memory at all.
+        lines = lines.filter(pl.col("manual_entry").fill_null(False))
+    flags = benford_outlier_flags(lines.collect(), by=present, manual_only=settings.benford_manual_only)
     keys = ["entity_id", "journal_id", "line_number"]
     text = "benford_explanation" if "benford_explanation" in flags.columns else \
         next((c for c in flags.columns if c not in keys and flags.schema[c] == pl.String), None)
@@ -363,15 +387,19 @@ def fit_models(journals: pl.DataFrame, context: rules.EntryContext,
                settings: JETestSettings) -> dict[str, anomaly_model.EntityModel]:
     """One seeded isolation forest per entity, fitted on a reproducible sample of its entries."""
     models = {}
-    for entity in journals["entity_id"].unique().sort().to_list():
-        rows = journals.filter(pl.col("entity_id") == entity)
-        sample = rows[anomaly_model.fit_sample(rows.height, settings.ml_max_fit_entries, settings.ml_seed)]
+    entity_of = journals["entity_id"]
+    for entity in entity_of.unique().sort().to_list():
+        positions = (entity_of == entity).arg_true()
+        keys = journals.select(KEYS)[positions.to_list()] if positions.len() < journals.height else \
+            journals.select(KEYS)
+        chosen = anomaly_model.fit_sample(keys, settings.ml_max_fit_entries, settings.ml_seed)
+        sample = journals[positions.gather(pl.Series(chosen, dtype=pl.UInt32)).to_list()]
         # Sorted: the forest's subsampling is by row position, so the fit needs the same row order every time.
         frame = rules.with_context(sample, context).sort(KEYS)
         features = anomaly_model.entry_features(frame, holidays=context.holidays,
                                                 business_weekdays=context.business_weekdays)
         models[entity] = anomaly_model.fit_entity_model(
-            entity, features.to_numpy(), rows.height, trees=settings.ml_trees, seed=settings.ml_seed,
+            entity, features.to_numpy(), positions.len(), trees=settings.ml_trees, seed=settings.ml_seed,
             tail_share=settings.ml_tail_share)
     return models
 
@@ -467,7 +495,7 @@ def population_summary(*, journals: pl.DataFrame, accounts: pl.DataFrame, facts:
                 "fiscal_year": [fact.fiscal_year_start.isoformat(), fact.fiscal_year_end.isoformat()],
                 "periods": [{"fiscal_year": p["fiscal_year"], "period": p["period"], "journals": p["journals"],
                              "debits": money_text(p["debits"])} for p in periods.iter_rows(named=True)],
-                "entries_outside_fiscal_year": journals.filter(
+                "entries_outside_fiscal_year": journals.select("entity_id", "effective_date").filter(
                     (pl.col("entity_id") == entity)
                     & ((pl.col("effective_date") < fact.fiscal_year_start)
                        | (pl.col("effective_date") > fact.fiscal_year_end))).height,

@@ -105,15 +105,18 @@ class EntityModel:
         out = np.ones(matrix.shape, dtype=np.float64)
         for j, name in enumerate(FEATURES):
             values, x = self.feature_values[j], matrix[:, j].astype(np.float64)
-            at_least = n - np.searchsorted(values, x, side="left")
-            at_most = np.searchsorted(values, x, side="right")
             kind = TAILS[name]
-            if kind == "right":
-                count = at_least
-            elif kind == "both":
-                count = np.minimum(2 * np.minimum(at_least, at_most), n)
+            if kind == "category":
+                # Yes/no features: the share of the sample with the entry's value.
+                share_yes = (n - np.searchsorted(values, 0.5, side="left"))
+                count = np.where(x > 0.5, share_yes, n - share_yes)
             else:
-                count = at_most - np.searchsorted(values, x, side="left")
+                at_least = n - np.searchsorted(values, x, side="left")
+                if kind == "right":
+                    count = at_least
+                else:
+                    at_most = np.searchsorted(values, x, side="right")
+                    count = np.minimum(2 * np.minimum(at_least, at_most), n)
             out[:, j] = (count + 1) / (n + 1)
         return out
 
@@ -169,11 +172,17 @@ def fit_entity_model(entity_id: str, features: np.ndarray, population: int, *, t
     return model
 
 
-def fit_sample(n: int, limit: int, seed: int) -> np.ndarray:
-    """Row positions of the fit sample: all rows, or ``limit`` drawn with the seed (sorted, reproducible)."""
+def fit_sample(keys: pl.DataFrame, limit: int, seed: int) -> np.ndarray:
+    """Row positions of the fit sample: every row, or the ``limit`` rows whose keys hash lowest.
+
+    Chosen by the entries' keys (entity and journal), not by their row positions, so the sample is the
+    same whatever order the engine returned the entries in.
+    """
+    n = keys.height
     if n <= limit:
         return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+    hashes = keys.select(pl.struct(keys.columns).hash(seed=seed)).to_series().to_numpy()
+    return np.sort(np.argpartition(hashes, limit - 1)[:limit])
 
 
 def score_entries(frame: pl.DataFrame, features: pl.DataFrame, models: dict[str, EntityModel]) -> pl.DataFrame:
@@ -201,10 +210,12 @@ def score_entries(frame: pl.DataFrame, features: pl.DataFrame, models: dict[str,
         budget = np.where(by_tail, model.tail_share, model.tail_share * FOREST_SHARE)
         evidence = np.where(by_tail, p_tail, p_forest)
         strength[rows] = np.where(hit, 0.6 + 0.4 * np.clip(np.log10(budget / evidence) / 2, 0, 1), 0.0)
-        for k in np.flatnonzero(hit):
-            row = int(rows[k])
-            explanation[row] = _explain(frame.row(row, named=True), matrix[row], tails[k], model,
-                                        float(p[k]), bool(by_tail[k]))
+        flagged = np.flatnonzero(hit)
+        if flagged.size:
+            positions = rows[flagged]
+            subset = frame[positions.tolist()].iter_rows(named=True)
+            for k, row, entry in zip(flagged, positions, subset, strict=True):
+                explanation[int(row)] = _explain(entry, matrix[row], tails[k], model, float(p[k]), bool(by_tail[k]))
     return pl.DataFrame({
         "ml_score": pl.Series(score, dtype=pl.Float64).fill_nan(None),
         "ml_outlier": pl.Series(outlier, dtype=pl.Boolean),

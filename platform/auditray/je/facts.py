@@ -259,7 +259,8 @@ def resolve_facts(journals: pl.DataFrame, accounts: pl.DataFrame, settings: JETe
                    .agg(pl.col("activity_cents").sum()).iter_rows())
     for entity in entity_ids:
         stated = settings.for_entity(entity)
-        rows = journals.filter(pl.col("entity_id") == entity)
+        rows = journals.select("entity_id", "fiscal_year", "effective_date", "entry_date", "manual",
+                               "debit_cents").filter(pl.col("entity_id") == entity)
         facts[entity] = _entity_facts(entity, rows, stated, settings, revenue.get(entity))
     return facts
 

@@ -144,11 +144,23 @@ class LazyComputation:
                                 combine=self.combine, partition_by=self.partition_by, sort_by=self.sort_by)
 
     def run(self, source: Source, *, engine: EngineName = "local", settings: Settings | None = None,
-            partitions: int | None = None) -> pl.DataFrame:
+            partitions: int | None = None, buckets: int = 1, ordered: bool = True) -> pl.DataFrame:
+        """Run on ``engine``. Locally, ``buckets`` > 1 splits a partitioned computation by a hash of its
+        partition keys and runs the buckets one after another (each key wholly in one bucket, as in a Ray
+        partition), so that memory holds one bucket's groups at a time. ``ordered=False`` skips the final
+        sort (a full copy of the result) for callers whose use of the result does not depend on row order."""
         chosen = resolve_engine(engine, None, settings) if engine == "auto" else engine
-        if chosen == "local":
-            return self.batch().finish(self.core(scan(source)).collect(engine="streaming"))
-        return engine_run(self.batch(), source, engine="ray", settings=settings, partitions=partitions)
+        if chosen != "local":
+            return engine_run(self.batch(), source, engine="ray", settings=settings, partitions=partitions)
+        if buckets <= 1 or not self.partition_by:
+            partials = self.core(scan(source)).collect(engine="streaming")
+        else:
+            bucket = pl.struct(list(self.partition_by)).hash(seed=3) % buckets
+            partials = pl.concat([self.core(scan(source).filter(bucket == b)).collect(engine="streaming")
+                                  for b in range(buckets)], rechunk=False)
+        if not ordered and self.combine is None:
+            return partials
+        return self.batch().finish(partials)
 
 
 def scan(source: Source) -> pl.LazyFrame:
@@ -339,10 +351,28 @@ def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[
         cents = pl.col("_cents")
         z = (cents.abs().cast(pl.Float64).log10() - pl.col("median_log_amount")) / pl.col("_scale")
         header = pl.col("je_header_description")
-        return prepared.group_by(KEYS).agg(
+        keyword_hit = (header.str.contains_any(list(rules.keywords), ascii_case_insensitive=True)
+                       if rules.header_text else pl.lit(False))
+        # Line-level values first (vectorised, streamable), so the grouping only sums, mins and maxes columns.
+        lines_out = prepared.with_columns(
+            _debit=cents.clip(lower_bound=0),
+            _credit=cents.clip(upper_bound=0),
+            _debit_key=packed(cents),
+            _credit_key=packed(-cents),
+            _fingerprint=pl.struct(pl.col("gl_account_number"), cents).hash(7) // 2 ** _FINGERPRINT_SHIFT,
+            _z_key=packed(pl.when(cents != 0).then((z * 1000).round())),
+            _round=pl.when((cents != 0) & (cents % rules.round_unit_cents == 0)).then(cents.abs()),
+            _sensitive=pl.when(pl.col("is_sensitive")).then(pl.col("account_code")),
+            _suspense=pl.when(pl.col("is_suspense")).then(pl.col("account_code")),
+            _rarest=pl.col("_usage") * shift + pl.col("account_code"),
+            _text=(header.str.len_bytes().fill_null(0) > 0) | pl.col("_line_text"),
+            _keyword=pl.when(keyword_hit).then(header).when(pl.col("_line_keyword_hit"))
+            .then(pl.col("je_line_description")),
+        )
+        return lines_out.group_by(KEYS).agg(
             n_lines=pl.len().cast(pl.Int32),
-            debit_cents=cents.clip(lower_bound=0).sum(),
-            credit_cents=cents.clip(upper_bound=0).sum(),
+            debit_cents=pl.col("_debit").sum(),
+            credit_cents=pl.col("_credit").sum(),
             balance_cents=cents.sum(),
             fiscal_year=pl.col("fiscal_year").min(),
             period=pl.col("period").min(),
@@ -353,17 +383,16 @@ def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[
             approved_by=pl.col("approved_by").min(),
             source=pl.col("source").min(),
             manual=pl.col("_manual").any(),
-            has_text=(header.str.len_bytes().fill_null(0) > 0).any() | pl.col("_line_text").any(),
-            keyword_text=pl.when(header.str.contains_any(list(rules.keywords), ascii_case_insensitive=True))
-            .then(header).when(pl.col("_line_keyword_hit")).then(pl.col("je_line_description")).min(),
-            debit_key=packed(cents).max(),
-            credit_key=packed(-cents).max(),
-            fingerprint=(pl.struct(pl.col("gl_account_number"), cents).hash(7) // 2 ** 16).sum(),
-            z_key=packed(pl.when(cents != 0).then((z * 1000).round())).max(),
-            round_cents=pl.when((cents != 0) & (cents % rules.round_unit_cents == 0)).then(cents.abs()).max(),
-            sensitive_code=pl.when(pl.col("is_sensitive")).then(pl.col("account_code")).min(),
-            suspense_code=pl.when(pl.col("is_suspense")).then(pl.col("account_code")).min(),
-            rarest_key=(pl.col("_usage") * shift + pl.col("account_code")).min(),
+            has_text=pl.col("_text").any(),
+            keyword_text=pl.col("_keyword").min(),
+            debit_key=pl.col("_debit_key").max(),
+            credit_key=pl.col("_credit_key").max(),
+            fingerprint=pl.col("_fingerprint").sum(),
+            z_key=pl.col("_z_key").max(),
+            round_cents=pl.col("_round").max(),
+            sensitive_code=pl.col("_sensitive").min(),
+            suspense_code=pl.col("_suspense").min(),
+            rarest_key=pl.col("_rarest").min(),
         )
 
     return core
@@ -375,40 +404,44 @@ def journal_summary(rules: LineRules, accounts: pl.DataFrame) -> LazyComputation
 
 
 def decode_journals(journals: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFrame:
-    """Unpack the packed keys of the journal summary into account numbers, amounts and ratios."""
+    """Unpack the packed keys of the journal summary into account numbers, amounts and ratios.
+
+    ``accounts`` is sorted by entity and account with dense codes per entity, so an account's row is its
+    entity's first row plus its code: a gather, not a join of the whole summary.
+    """
     bits = code_bits(accounts)
     shift = 2 ** bits
-    codes = accounts.select("entity_id", "account_code", "gl_account_number", "usage", "median_log_amount",
-                            _scale=amount_scale())
+    offsets = dict(accounts.with_row_index("_row").group_by("entity_id").agg(pl.col("_row").min()).iter_rows())
+    base = journals["entity_id"].replace_strict(offsets, return_dtype=pl.Int64)
+    numbers = accounts["gl_account_number"]
+    scales = accounts.select(amount_scale()).to_series()
+
+    def row_of(code: pl.Series) -> pl.Series:
+        return (base + code.cast(pl.Int64)).cast(pl.UInt32)
+
+    codes = journals.select(
+        debit=(pl.col("debit_key") % shift), credit=(pl.col("credit_key") % shift), z=(pl.col("z_key") % shift),
+        rarest=(pl.col("rarest_key") % shift), sensitive=pl.col("sensitive_code"), suspense=pl.col("suspense_code"))
+    debit_line = journals["debit_key"] // shift
+    credit_line = -(journals["credit_key"] // shift)
+    max_z = (journals["z_key"] // shift).cast(pl.Float64) / 1000
+    z_row = row_of(codes["z"])
     out = journals.with_columns(
-        debit_code=(pl.col("debit_key") % shift).cast(pl.Int32),
-        credit_code=(pl.col("credit_key") % shift).cast(pl.Int32),
-        z_code=(pl.col("z_key") % shift).cast(pl.Int32),
-        rarest_code=(pl.col("rarest_key") % shift).cast(pl.Int32),
-        max_z=(pl.col("z_key") // shift).cast(pl.Float64) / 1000,
-        debit_line_cents=pl.col("debit_key") // shift,
-        credit_line_cents=-(pl.col("credit_key") // shift),
-    )
-    for code, name in (("debit_code", "debit_account"), ("credit_code", "credit_account"),
-                       ("z_code", "max_z_account"), ("sensitive_code", "sensitive_account"),
-                       ("suspense_code", "suspense_account"), ("rarest_code", "rarest_account")):
-        extra = []
-        if code == "rarest_code":
-            extra = [pl.col("usage").alias("rarest_usage")]
-        if code == "z_code":
-            extra = [pl.col("_scale").alias("max_z_scale")]
-        lookup = codes.select("entity_id", pl.col("account_code").alias(code),
-                              pl.col("gl_account_number").alias(name), *extra)
-        out = out.join(lookup, on=["entity_id", code], how="left")
-    out = out.with_columns(
         # An entry with no debit line (or no credit line) has no main debit (credit) account.
-        debit_account=pl.when(pl.col("debit_line_cents") > 0).then(pl.col("debit_account")),
-        credit_account=pl.when(pl.col("credit_line_cents") < 0).then(pl.col("credit_account")),
+        debit_account=pl.when(debit_line > 0).then(numbers.gather(row_of(codes["debit"]))),
+        credit_account=pl.when(credit_line < 0).then(numbers.gather(row_of(codes["credit"]))),
+        debit_line_cents=debit_line,
+        credit_line_cents=credit_line,
+        max_z=max_z,
+        max_z_account=numbers.gather(z_row),
         # How many times the account's median amount the line furthest from it is.
-        max_z_ratio=pl.lit(10.0).pow(pl.col("max_z") * pl.col("max_z_scale")),
+        max_z_ratio=pl.lit(10.0).pow(max_z * scales.gather(z_row)),
+        sensitive_account=numbers.gather(row_of(codes["sensitive"])),
+        suspense_account=numbers.gather(row_of(codes["suspense"])),
+        rarest_account=numbers.gather(row_of(codes["rarest"])),
+        rarest_usage=accounts["usage"].gather(row_of(codes["rarest"])),
     )
-    return out.drop("debit_key", "credit_key", "z_key", "rarest_key", "debit_code", "credit_code", "z_code",
-                    "sensitive_code", "suspense_code", "rarest_code", "max_z_scale").sort(KEYS)
+    return out.drop("debit_key", "credit_key", "z_key", "rarest_key", "sensitive_code", "suspense_code")
 
 
 __all__ = [

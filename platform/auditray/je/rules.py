@@ -72,36 +72,66 @@ def _strength(test_id: str, manual: pl.Expr) -> pl.Expr:
     return pl.when(manual).then(1.0).otherwise(TESTS[test_id].system_strength)
 
 
+def _user_table(ctx: EntryContext) -> pl.DataFrame:
+    """Per (entity, user): journals keyed, approval limit and its basis, authorised poster or not."""
+    keys = ["entity_id", "entered_by"]
+    users = ctx.users.select(*keys, user_journals="journals")
+    return (users.join(ctx.limits, on=keys, how="full", coalesce=True)
+            .join(ctx.authorised.with_columns(authorised=pl.lit(True)), on=keys, how="full", coalesce=True)
+            .unique(keys, keep="first"))
+
+
+def _journal_table(ctx: EntryContext) -> pl.DataFrame:
+    """Per entry flagged by a population statistic: duplicate, gap, split, digit subset."""
+    keys = ["entity_id", "journal_id"]
+    table = ctx.duplicates
+    for other in (ctx.gaps, ctx.splits, ctx.benford):
+        table = table.join(other, on=keys, how="full", coalesce=True)
+    return table.unique(keys, keep="first")
+
+
+def _day_table(ctx: EntryContext) -> pl.DataFrame:
+    keys = ["entity_id", "effective_date"]
+    return (ctx.period_ends.join(ctx.windows.rename({"date": "effective_date"}), on=keys, how="full",
+                                 coalesce=True).unique(keys, keep="first"))
+
+
+_JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "debit_account", "credit_account", "effective_date",
+              "debit_cents")
+
+
 def with_context(journals: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
-    """The journal summary joined with everything the tests compare against (left joins: no row is lost)."""
-    frame = journals.lazy().join(ctx.facts.lazy(), on="entity_id", how="left")
-    frame = frame.join(ctx.users.lazy().select("entity_id", "entered_by", user_journals="journals"),
-                       on=["entity_id", "entered_by"], how="left")
-    frame = frame.join(ctx.limits.lazy(), on=["entity_id", "entered_by"], how="left")
-    frame = frame.join(ctx.pairs.lazy().rename({"journals": "pair_journals"}),
-                       on=["entity_id", "debit_account", "credit_account"], how="left")
+    """The journal summary beside everything the tests compare against (left joins: no row is lost).
+
+    The joins run on a narrow frame of the join keys, in the entries' order, and the context columns are
+    then set beside the full summary: each join copies a few columns, not the whole summary.
+    """
+    keys = journals.select(_JOIN_KEYS).lazy()
     digits = ctx.account_group_digits
+
+    def left(frame: pl.LazyFrame, other: pl.DataFrame, on: list[str] | str) -> pl.LazyFrame:
+        return frame.join(other.lazy(), on=on, how="left", maintain_order="left")
+
+    frame = left(keys, ctx.facts, "entity_id")
+    frame = left(frame, _user_table(ctx), ["entity_id", "entered_by"])
+    frame = left(frame, ctx.pairs.rename({"journals": "pair_journals"}),
+                 ["entity_id", "debit_account", "credit_account"])
     frame = frame.with_columns(debit_group=account_group(pl.col("debit_account"), digits),
                                credit_group=account_group(pl.col("credit_account"), digits))
-    frame = frame.join(ctx.group_pairs.lazy().rename({"journals": "group_pair_journals"}),
-                       on=["entity_id", "debit_group", "credit_group"], how="left")
-    frame = frame.join(ctx.user_accounts.lazy().rename({"account": "debit_account", "journals": "user_account_journals"}),
-                       on=["entity_id", "entered_by", "debit_account"], how="left")
-    frame = frame.join(ctx.duplicates.lazy(), on=["entity_id", "journal_id"], how="left")
-    frame = frame.join(ctx.gaps.lazy(), on=["entity_id", "journal_id"], how="left")
-    frame = frame.join(ctx.splits.lazy(), on=["entity_id", "journal_id"], how="left")
+    frame = left(frame, ctx.group_pairs.rename({"journals": "group_pair_journals"}),
+                 ["entity_id", "debit_group", "credit_group"])
+    frame = left(frame, ctx.user_accounts.rename({"account": "debit_account", "journals": "user_account_journals"}),
+                 ["entity_id", "entered_by", "debit_account"])
+    frame = left(frame, _journal_table(ctx), ["entity_id", "journal_id"])
     frame = frame.with_columns(ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents)
-    frame = frame.join(ctx.endings.lazy(), on=["entity_id", "entered_by", "debit_account", "credit_account",
-                                               "ending_cents"], how="left")
-    frame = frame.join(ctx.windows.lazy().rename({"date": "effective_date"}), on=["entity_id", "effective_date"],
-                       how="left")
-    frame = frame.join(ctx.benford.lazy(), on=["entity_id", "journal_id"], how="left")
-    frame = frame.join(ctx.authorised.lazy().with_columns(authorised=pl.lit(True)),
-                       on=["entity_id", "entered_by"], how="left")
-    # The next period end on or after the effective date, for "days before period end" (a day calendar,
-    # joined like the other tables: no sort of the whole population).
-    frame = frame.join(ctx.period_ends.lazy(), on=["entity_id", "effective_date"], how="left")
-    return frame.collect()
+    frame = left(frame, ctx.endings, ["entity_id", "entered_by", "debit_account", "credit_account", "ending_cents"])
+    # Period-end windows and the next period end of every day (a day calendar, joined like the other
+    # tables: no sort of the whole population).
+    frame = left(frame, _day_table(ctx), ["entity_id", "effective_date"])
+    context = frame.drop(_JOIN_KEYS).collect()
+    if context.height != journals.height:
+        raise AssertionError("a context table has duplicate keys: an entry would be judged twice")
+    return journals.hstack(context)
 
 
 def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:

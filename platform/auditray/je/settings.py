@@ -213,6 +213,9 @@ class JETestSettings(EntityOverrides):
         default=None, description="Subsets tested, e.g. [[\"entity_id\", \"entered_by\"]]; default: per user, "
                                   "per account and per user and account (auditray.je.digits).")
 
+    benford_manual_only: bool = Field(default=True, description="Digit tests on manual entries only, when the "
+                                                                "ledger marks them (Nigrini; AS 2401 .61(b)).")
+
     # --- Unsupervised model (ml_outlier) ---
     ml_enabled: bool = True
     ml_seed: int = 0

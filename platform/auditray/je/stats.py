@@ -98,23 +98,21 @@ def duplicate_groups(same_effective_date: bool) -> BatchComputation:
 
     The fingerprint is the wrapping sum of 48-bit hashes of (account, amount) over an entry's lines: equal
     for equal multisets of lines in any order. The first entry of a group (earliest keyed, then lowest
-    journal number) is the original; the others are its copies.
+    journal number) is the original. ``combine`` counts the keys first and orders only the repeated ones.
     """
     keys = ["entity_id", "fingerprint", "n_lines", "debit_cents"] + (["effective_date"] if same_effective_date else [])
     order = ["entry_date", "entry_time", "journal_id"]
 
-    def first_of(frame: pl.DataFrame, count: str) -> pl.DataFrame:
-        return (frame.sort([*keys, *order], nulls_last=True)
-                .group_by(keys, maintain_order=True)
-                .agg(pl.col(count).sum().alias("entries"), pl.col("journal_id").first().alias("original"),
-                     pl.col("entry_date").first(), pl.col("entry_time").first()))
-
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        counted = first_of(journals.with_columns(_one=pl.lit(1, dtype=pl.Int64)), "_one")
-        return counted.rename({"original": "journal_id"})
+        return journals.select(*keys, *order)
 
-    def combine(partials: pl.DataFrame) -> pl.DataFrame:
-        return first_of(partials, "entries").filter(pl.col("entries") > 1)
+    def combine(candidates: pl.DataFrame) -> pl.DataFrame:
+        repeated = candidates.group_by(keys).agg(entries=pl.len().cast(pl.Int64)).filter(pl.col("entries") > 1)
+        members = candidates.join(repeated, on=keys, how="inner", nulls_equal=True)
+        return (members.sort([*keys, *order], nulls_last=True)
+                .group_by(keys, maintain_order=True)
+                .agg(pl.col("entries").first(), pl.col("journal_id").first().alias("original"),
+                     pl.col("entry_date").first(), pl.col("entry_time").first()))
 
     return BatchComputation("je_duplicate_groups", map=mapper, combine=combine, sort_by=tuple(keys),
                             columns=(*keys, *order))

@@ -1,0 +1,116 @@
+"""Journal-entry testing speed and memory at 1M, 3M and 10M lines, beside a bare polars pass.
+
+    .venv/bin/python benchmarks/je_bench.py                      # 1M, 3M, 10M; local and Ray
+    .venv/bin/python benchmarks/je_bench.py --sizes 1m --engines local
+
+For each size (a generated ledger, seed 11, anomaly rate 0.5 %, canonical Parquet) it measures, each in a
+fresh process so that peak memory is that measurement's own:
+
+- ``baseline``: one bare polars pass over the same Parquet: read, group by journal id, sum the amounts;
+- ``battery``: the whole rule battery (population checks, statistics, the 22 rule-based tests, digit tests,
+  scoring, outputs in memory) with the model switched off;
+- ``analysis``: the whole analysis, model included (``ml`` = analysis - battery);
+- ``analysis_ray``: the whole analysis on the Ray engine (a local Ray started in the process; its workers'
+  memory is not in the peak, which is the driver's).
+
+Targets on the 2-core machine the issue names: battery within 5x the baseline, the whole analysis under
+30 s for 10M lines, peak memory under 3 GiB, time linear in lines. The machine is shared: figures are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SIZES = {"1m": 1_000_000, "3m": 3_000_000, "10m": 10_000_000}
+
+
+def measure(kind: str, source: str) -> dict:
+    import polars as pl
+
+    started = time.perf_counter()
+    extra: dict = {}
+    if kind == "baseline":
+        files = sorted(str(p) for p in Path(source).rglob("*.parquet"))
+        out = pl.scan_parquet(files).group_by("entity_id", "journal_id").agg(pl.col("amount").sum()).collect()
+        extra["journals"] = out.height
+    else:
+        from auditray.je.analyze import analyze
+        from auditray.je.settings import JETestSettings
+
+        settings = JETestSettings(ml_enabled=(kind != "battery"))
+        engine = "ray" if kind == "analysis_ray" else "local"
+        if engine == "ray":
+            import ray
+
+            ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+            started = time.perf_counter()
+        analysis = analyze(source, settings=settings, engine=engine)
+        extra = {"journals": analysis.entries.height, "stages": analysis.timings,
+                 "flagged": int((analysis.entries["risk_score"] > 0).sum())}
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"kind": kind, "seconds": round(seconds, 3), "peak_bytes": peak, **extra}
+
+
+def ensure_ledger(root: Path, name: str, lines: int) -> Path:
+    target = root / f"je-{name}"
+    if not (target / "gl_detail").is_dir():
+        from auditray.generate import GeneratorConfig, generate_engagement
+
+        print(f"generating {lines:,} lines into {target} ...", flush=True)
+        generate_engagement(GeneratorConfig(seed=11, n_lines=lines, anomaly_rate=0.005), target)
+    return target / "gl_detail"
+
+
+def run_child(kind: str, source: Path) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--measure", kind, "--source", str(source)],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{kind} on {source} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1m,3m,10m", help="comma-separated: 1m, 3m, 10m")
+    parser.add_argument("--engines", default="local,ray", help="comma-separated: local, ray")
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "auditray-bench")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--source", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.source)))
+        return
+
+    engines = args.engines.split(",")
+    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, {platform.python_version()}; "
+          f"load average {os.getloadavg()[0]:.1f} (shared machine: figures are noisy)")
+    rows = []
+    for name in args.sizes.split(","):
+        source = ensure_ledger(args.data_dir, name, SIZES[name])
+        kinds = ["baseline", "battery", "analysis"] + (["analysis_ray"] if "ray" in engines else [])
+        results = {kind: run_child(kind, source) for kind in kinds}
+        lines = SIZES[name]
+        base = results["baseline"]["seconds"]
+        for kind, r in results.items():
+            rows.append((name, kind, r["seconds"], lines / r["seconds"], r["seconds"] / base, r["peak_bytes"] / 2**30))
+        ml = results["analysis"]["seconds"] - results["battery"]["seconds"]
+        rows.append((name, "ml (analysis - battery)", ml, lines / ml if ml > 0 else float("nan"), ml / base, None))
+        print(f"{name}: stages of the local analysis: {json.dumps(results['analysis']['stages'])}", flush=True)
+
+    print(f"\n{'size':<5} {'measurement':<25} {'seconds':>9} {'lines/s':>12} {'x baseline':>11} {'peak GiB':>9}")
+    for name, kind, seconds, rate, ratio, peak in rows:
+        peak_text = f"{peak:9.2f}" if peak is not None else f"{'':>9}"
+        print(f"{name:<5} {kind:<25} {seconds:9.2f} {rate:12,.0f} {ratio:11.2f} {peak_text}")
+
+
+if __name__ == "__main__":
+    main()
