@@ -82,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1m,3m,10m", help="comma-separated: 1m, 3m, 10m")
     parser.add_argument("--engines", default="local,ray", help="comma-separated: local, ray")
+    parser.add_argument("--kinds", default=None,
+                        help="comma-separated subset of baseline, battery, analysis, analysis_ray")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "auditray-bench")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
@@ -97,14 +99,18 @@ def main() -> None:
     for name in args.sizes.split(","):
         source = ensure_ledger(args.data_dir, name, SIZES[name])
         kinds = ["baseline", "battery", "analysis"] + (["analysis_ray"] if "ray" in engines else [])
+        if args.kinds:
+            kinds = ["baseline", *[k for k in args.kinds.split(",") if k != "baseline"]]
         results = {kind: run_child(kind, source) for kind in kinds}
         lines = SIZES[name]
         base = results["baseline"]["seconds"]
         for kind, r in results.items():
             rows.append((name, kind, r["seconds"], lines / r["seconds"], r["seconds"] / base, r["peak_bytes"] / 2**30))
-        ml = results["analysis"]["seconds"] - results["battery"]["seconds"]
-        rows.append((name, "ml (analysis - battery)", ml, lines / ml if ml > 0 else float("nan"), ml / base, None))
-        print(f"{name}: stages of the local analysis: {json.dumps(results['analysis']['stages'])}", flush=True)
+            if "stages" in r:
+                print(f"{name} {kind}: stages {json.dumps(r['stages'])}", flush=True)
+        if "analysis" in results and "battery" in results:
+            ml = results["analysis"]["seconds"] - results["battery"]["seconds"]
+            rows.append((name, "ml (analysis - battery)", ml, lines / ml if ml > 0 else float("nan"), ml / base, None))
 
     print(f"\n{'size':<5} {'measurement':<25} {'seconds':>9} {'lines/s':>12} {'x baseline':>11} {'peak GiB':>9}")
     for name, kind, seconds, rate, ratio, peak in rows:

@@ -179,3 +179,36 @@ def test_an_engagement_facts_file_gives_per_entity_facts(export) -> None:
     assert str(entity.performance_materiality) == first["performance_materiality"]
     assert entity.authorised_posters == first["authorised_posters"]
     assert settings.closing_date.isoformat() == facts["closing_date"]
+
+
+def test_a_registered_dataset_is_analyzed_and_its_run_filed_under_the_engagement(export, settings, tmp_path) -> None:
+    from auditray import datasets
+    from auditray.je.run import run_je_analysis
+    from auditray.store import EngagementCreate, OrganizationCreate, init_db, make_engine, session_scope
+    from auditray.store import services as svc
+    from auditray.store.findings import list_findings
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    init_db(settings.resolved_database_url)
+    db = make_engine(settings.resolved_database_url)
+    with session_scope(db) as session:
+        org = svc.create_organization(session, OrganizationCreate(name="Firm LLP", slug="firm"))
+        engagement = svc.create_engagement(session, EngagementCreate(
+            client_name="Auditray Industries", name="FY2025 audit", fiscal_year=2025, period_start="2025-01-01",
+            period_end="2025-12-31", materiality="300000.00", performance_materiality="225000.00"),
+            org_id=org.id, actor="partner@firm.example")
+        org_id, engagement_id = org.id, engagement.id
+    dataset = datasets.ingest(export.gl_detail_files[0], "gl_detail", org_id=org_id, actor="senior@firm.example",
+                              engagement_id=engagement_id, settings=settings)
+    outcome = run_je_analysis(f"dataset:{dataset.id}", tmp_path / "out", engagement_id=engagement_id, org="firm",
+                              actor="senior@firm.example", app_settings=settings)
+    assert outcome.registered and outcome.analysis.entries.height > 0
+    facts = outcome.analysis.population["entities"]
+    assert all(f["facts"]["high_value_threshold"] == "225,000.00" for f in facts.values())
+    with session_scope(db) as session:
+        run = svc.get_run(session, outcome.run_id, org_id=org_id)
+        assert run.engagement_id == engagement_id and run.status == "succeeded"
+        assert run.parameters["inputs"]["ledger"]["sha256"] == dataset.content_sha256
+        findings = list_findings(session, org_id, run_id=run.id, limit=10_000)
+        assert len(findings) == outcome.findings and all(f.engagement_id == engagement_id for f in findings)
+    db.dispose()

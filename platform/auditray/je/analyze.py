@@ -24,6 +24,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -146,8 +147,13 @@ def analyze(
     def run_lines(computation: Any) -> pl.DataFrame:
         return computation.run(source, engine=chosen, settings=engine_settings, partitions=partitions)
 
+    spilled: list[str] = []
+
     def run_journals(computation: BatchComputation, frame: pl.DataFrame) -> pl.DataFrame:
-        return engine_run(computation, frame, engine=chosen, settings=engine_settings, partitions=partitions)
+        # On Ray the journal summary is read by the workers from Parquet spilled once, rather than shipped from
+        # the driver's memory for every statistic.
+        source_frame: Source = spilled if (chosen == "ray" and frame is journals and spilled) else frame
+        return engine_run(computation, source_frame, engine=chosen, settings=engine_settings, partitions=partitions)
 
     say("account profile")
     profile = account_profile(line_rule, run_lines)
@@ -169,9 +175,36 @@ def analyze(
     lap("journal_summary")
 
     say("population statistics")
+    spill_dir = _spill(journals, spilled) if chosen == "ray" else None
+    try:
+        return _analyze_journals(
+            journals=journals, accounts=accounts, settings=settings, coverage=coverage, rows=rows, chart=chart,
+            source=source, line_rule=line_rule, chosen=chosen, trial_balance=trial_balance,
+            run_journals=run_journals, run_lines=run_lines, say=say, lap=lap, timings=timings)
+    finally:
+        if spill_dir is not None:
+            shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _spill(journals: pl.DataFrame, paths: list[str]) -> Path:
+    """The journal summary as Parquet files of a temporary directory, for Ray workers to read."""
+    directory = Path(tempfile.mkdtemp(prefix="auditray-je-journals-"))
+    for number, start in enumerate(range(0, journals.height, JUDGE_SLICE)):
+        path = directory / f"part-{number:05d}.parquet"
+        journals.slice(start, JUDGE_SLICE).write_parquet(path)
+        paths.append(str(path))
+    return directory
+
+
+def _analyze_journals(*, journals: pl.DataFrame, accounts: pl.DataFrame, settings: JETestSettings,
+                      coverage: dict[str, int], rows: int, chart: pl.DataFrame | None, source: Source,
+                      line_rule: LineRules, chosen: str, trial_balance: pl.DataFrame | None,
+                      run_journals: Callable[[BatchComputation, pl.DataFrame], pl.DataFrame],
+                      run_lines: Callable[[Any], pl.DataFrame], say: Progress, lap: Callable[[str], None],
+                      timings: dict[str, float]) -> JEAnalysis:
+    """Everything after the two passes over the lines: statistics, facts, model, judgement, outputs."""
     users = run_journals(stats.USER_ACTIVITY, journals)
-    pairs = run_journals(stats.ACCOUNT_PAIRS, journals.select(stats.PAIR_KEYS).filter(
-        pl.col("debit_account").is_not_null() & pl.col("credit_account").is_not_null()))
+    pairs = run_journals(stats.ACCOUNT_PAIRS, journals)
     group_pairs = run_journals(stats.group_pairs(settings.account_group_digits), journals)
     user_accounts = run_journals(stats.USER_ACCOUNTS, journals)
     duplicate_groups = run_journals(stats.duplicate_groups(settings.duplicate_same_effective_date), journals)
@@ -222,6 +255,7 @@ def analyze(
         below_approval_share=settings.below_approval_share,
         round_unit_cents=line_rule.round_unit_cents,
         ending_modulus_cents=modulus,
+        descriptions=line_rule.header_text or line_rule.line_text,
         not_run=not_run,
     )
 
@@ -283,6 +317,10 @@ def tests_not_run(settings: JETestSettings, coverage: dict[str, int], rows: int,
             and not any(settings.for_entity(e).suspense_accounts for e in accounts["entity_id"].unique()):
         reasons.setdefault("suspense_account", "no chart of accounts, no account names and no listed suspense "
                                                "accounts: suspense accounts cannot be recognised")
+    if all(coverage.get(f, 0) == 0 for f in ("manual_entry", "entered_by", "source", "document_type")):
+        for test_id in ("manual_to_sensitive_account", "after_hours"):
+            reasons.setdefault(test_id, "the ledger marks no manual entries and has no user or source to tell them "
+                                        "by: entries keyed by people cannot be told from system ones")
     numbered = journals["journal_id"].str.contains(r"\d$").sum()
     if numbered == 0:
         reasons.setdefault("sequence_gap", "journal ids carry no numbers: there is no sequence to check")

@@ -439,10 +439,6 @@ def approval_limits(users: pl.DataFrame, settings: JETestSettings) -> pl.DataFra
                                       "limit_basis": pl.String}, orient="row")
 
 
-def system_user_flags(users: pl.Series, settings: JETestSettings) -> pl.Series:
-    return users.str.contains(regex_any(settings.system_user_patterns)).fill_null(False)
-
-
 def keyword_regex(settings: JETestSettings) -> str:
     return regex_any([re.escape(k) for k in settings.suspicious_keywords])
 

@@ -21,7 +21,7 @@ Money stays exact: amounts become integer cents (``money_to_cents``) for arithme
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,12 +65,6 @@ class LineRules:
     infer_manual: bool = True
     line_text: bool = True
     header_text: bool = True
-
-
-def missing_fields(schema: pl.Schema | Sequence[str]) -> list[str]:
-    """Optional canonical fields the input does not carry at all."""
-    names = set(schema.names() if isinstance(schema, pl.Schema) else schema)
-    return [f for f in OPTIONAL_FIELDS if f not in names]
 
 
 def conform(lines: pl.LazyFrame, rules: LineRules | None = None) -> pl.LazyFrame:
@@ -459,7 +453,6 @@ __all__ = [
     "decode_journals",
     "field_coverage",
     "journal_summary",
-    "missing_fields",
     "prepare_lines",
     "scan",
 ]

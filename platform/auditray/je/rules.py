@@ -56,6 +56,7 @@ class EntryContext:
     below_approval_share: float
     round_unit_cents: int
     ending_modulus_cents: int
+    descriptions: bool = True  # the ledger carries descriptions at all
     not_run: dict[str, str] = field(default_factory=dict)
 
 
@@ -178,7 +179,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end))).then(1.0),
         "period_end": pl.when(manual & pl.col("period_end").is_not_null()
                               & (pl.col("debit_cents") >= pl.col("period_end_amount_cents"))).then(1.0)
-        .when(manual & pl.col("period_end").is_not_null() & ~pl.col("has_text")).then(0.6),
+        .when(manual & pl.col("period_end").is_not_null() & ~pl.col("has_text") & pl.lit(ctx.descriptions))
+        .then(0.6),
         "post_closing": pl.when(post_closing).then(1.0),
         "backdated": pl.when(~post_closing & (lag > pl.col("backdated_days"))).then(_strength("backdated", manual)),
         "missing_description": pl.when(~pl.col("has_text")).then(1.0),

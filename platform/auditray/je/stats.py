@@ -46,7 +46,8 @@ USER_ACTIVITY = BatchComputation(
 
 def _count_by(keys: tuple[str, ...], name: str) -> BatchComputation:
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        return journals.group_by(keys).agg(journals=pl.len().cast(pl.Int64))
+        complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
+        return journals.filter(complete).group_by(keys).agg(journals=pl.len().cast(pl.Int64))
 
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
         return partials.group_by(keys).agg(pl.col("journals").sum())
