@@ -203,15 +203,21 @@ def _analyze_journals(*, journals: pl.DataFrame, accounts: pl.DataFrame, setting
                       run_lines: Callable[[Any], pl.DataFrame], say: Progress, lap: Callable[[str], None],
                       timings: dict[str, float]) -> JEAnalysis:
     """Everything after the two passes over the lines: statistics, facts, model, judgement, outputs."""
-    users = run_journals(stats.USER_ACTIVITY, journals)
-    pairs = run_journals(stats.ACCOUNT_PAIRS, journals)
-    group_pairs = run_journals(stats.group_pairs(settings.account_group_digits), journals)
-    user_accounts = run_journals(stats.USER_ACCOUNTS, journals)
-    duplicate_groups = run_journals(stats.duplicate_groups(settings.duplicate_same_effective_date), journals)
-    sequence = run_journals(stats.sequence_numbers(), journals)
-    same_day = run_journals(stats.SAME_DAY_GROUPS, journals)
     modulus = int(settings.recurring_ending_modulus * 100)
-    endings = run_journals(stats.ending_groups(modulus), journals)
+    population_stats = stats.together({
+        "users": stats.USER_ACTIVITY,
+        "pairs": stats.ACCOUNT_PAIRS,
+        "group_pairs": stats.group_pairs(settings.account_group_digits),
+        "user_accounts": stats.USER_ACCOUNTS,
+        "duplicates": stats.duplicate_groups(settings.duplicate_same_effective_date),
+        "sequence": stats.sequence_numbers(),
+        "same_day": stats.SAME_DAY_GROUPS,
+        "endings": stats.ending_groups(modulus),
+    }, lambda computation: run_journals(computation, journals), local=journals if chosen == "local" else None)
+    users, pairs, group_pairs, user_accounts = (population_stats[k] for k in ("users", "pairs", "group_pairs",
+                                                                                "user_accounts"))
+    duplicate_groups, sequence, same_day, endings = (population_stats[k] for k in ("duplicates", "sequence",
+                                                                                     "same_day", "endings"))
     facts = resolve_facts(journals, accounts, settings)
     limits = approval_limits(users, settings)
     lap("population_statistics")

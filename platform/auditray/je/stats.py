@@ -9,6 +9,9 @@ on how the entries were partitioned, and ``auditray.engine`` runs it locally or 
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable, Mapping
+
 import polars as pl
 
 from auditray.engine import BatchComputation
@@ -185,6 +188,39 @@ def ending_groups(modulus_cents: int) -> BatchComputation:
                             columns=(*ENDING_KEYS[:4], "manual", "debit_cents"))
 
 
+def together(computations: Mapping[str, BatchComputation], run: Callable[[BatchComputation], pl.DataFrame],
+             *, local: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """Several statistics in one pass: each partition computes every statistic's partial result.
+
+    The partials travel as Arrow IPC bytes, one row per statistic and partition; each statistic's own
+    ``combine`` then folds its partials, exactly as if it had run alone (``run`` picks the engine). With
+    ``local`` (the whole population in memory, the local engine's single partition) each statistic simply
+    maps and finishes on it, as ``auditray.engine`` would, without the round trip through bytes.
+    """
+    if local is not None:
+        return {name: c.finish(c.map(local.select(c.columns) if c.columns else local))
+                for name, c in computations.items()}
+
+    def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        names, payloads = [], []
+        for name, computation in computations.items():
+            part = computation.map(journals.select(computation.columns) if computation.columns else journals)
+            buffer = io.BytesIO()
+            part.write_ipc(buffer)
+            names.append(name)
+            payloads.append(buffer.getvalue())
+        return pl.DataFrame({"statistic": names, "partial": payloads},
+                            schema={"statistic": pl.String, "partial": pl.Binary})
+
+    partials = run(BatchComputation("je_population_statistics", map=mapper))
+    results = {}
+    for name, computation in computations.items():
+        frames = [pl.read_ipc(io.BytesIO(payload))
+                  for payload in partials.filter(pl.col("statistic") == name)["partial"]]
+        results[name] = computation.finish(pl.concat(frames, how="vertical_relaxed"))
+    return results
+
+
 __all__ = [
     "ACCOUNT_PAIRS",
     "ENDING_KEYS",
@@ -200,4 +236,5 @@ __all__ = [
     "ending_groups",
     "group_pairs",
     "sequence_numbers",
+    "together",
 ]
