@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -162,16 +163,15 @@ def analyze(
 
     say("journal summary")
     summary = journal_summary(line_rule, accounts)
+    decode = partial(decode_journals, accounts=accounts)
     if chosen == "local":
-        # Locally, a few million lines at a time hold the journals being summarised in memory.
-        # Row order does not matter downstream (the model samples by key, the entries are ranked by a total
-        # order), so the summary is not sorted: that would copy it whole.
-        summary_frame = summary.run(source, engine="local", buckets=max(1, math.ceil(rows / LINES_PER_BUCKET)),
-                                    ordered=False)
+        # Locally, a few million lines at a time hold the journals being summarised in memory. Row order does
+        # not matter downstream (the model samples by key, the entries are ranked by a total order), so the
+        # summary is not sorted: that would copy it whole.
+        journals = summary.run(source, engine="local", buckets=max(1, math.ceil(rows / LINES_PER_BUCKET)),
+                               ordered=False, each=decode)
     else:
-        summary_frame = run_lines(summary)
-    journals = decode_journals(summary_frame, accounts)
-    del summary_frame
+        journals = summary.run(source, engine=chosen, settings=engine_settings, partitions=partitions, each=decode)
     lap("journal_summary")
 
     say("population statistics")
@@ -278,11 +278,13 @@ def _analyze_journals(*, journals: pl.DataFrame, accounts: pl.DataFrame, setting
     judge = _judge(context, models, weights, settings)
     judging = BatchComputation("je_entries", map=judge, sort_by=tuple(KEYS))
     if chosen == "local":
+        # One contiguous frame: ranking gathers rows, which across many small chunks would copy them twice.
         judged = pl.concat([judge(journals.slice(start, JUDGE_SLICE))
-                            for start in range(0, journals.height, JUDGE_SLICE)], rechunk=False)
+                            for start in range(0, journals.height, JUDGE_SLICE)], rechunk=True)
     else:
         judged = run_journals(judging, journals)
     entries = rank(judged)
+    del judged
     lap("entries")
 
     say("flagged lines")

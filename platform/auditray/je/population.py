@@ -138,23 +138,25 @@ class LazyComputation:
                                 combine=self.combine, partition_by=self.partition_by, sort_by=self.sort_by)
 
     def run(self, source: Source, *, engine: EngineName = "local", settings: Settings | None = None,
-            partitions: int | None = None, buckets: int = 1, ordered: bool = True) -> pl.DataFrame:
+            partitions: int | None = None, buckets: int = 1, ordered: bool = True,
+            each: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame:
         """Run on ``engine``. Locally, ``buckets`` > 1 splits a partitioned computation by a hash of its
         partition keys and runs the buckets one after another (each key wholly in one bucket, as in a Ray
         partition), so that memory holds one bucket's groups at a time. ``ordered=False`` skips the final
-        sort (a full copy of the result) for callers whose use of the result does not depend on row order."""
+        sort (a full copy of the result) for callers whose use of the result does not depend on row order.
+        ``each``, a row-wise step, is applied to every bucket's rows before they are put together (and to the
+        whole result otherwise): the same answer, with one bucket's intermediate columns in memory at a time."""
+        step = each or (lambda frame: frame)
         chosen = resolve_engine(engine, None, settings) if engine == "auto" else engine
         if chosen != "local":
-            return engine_run(self.batch(), source, engine="ray", settings=settings, partitions=partitions)
-        if buckets <= 1 or not self.partition_by:
-            partials = self.core(scan(source)).collect(engine="streaming")
-        else:
-            bucket = pl.struct(list(self.partition_by)).hash(seed=3) % buckets
-            partials = pl.concat([self.core(scan(source).filter(bucket == b)).collect(engine="streaming")
-                                  for b in range(buckets)], rechunk=False)
-        if not ordered and self.combine is None:
-            return partials
-        return self.batch().finish(partials)
+            return step(engine_run(self.batch(), source, engine="ray", settings=settings, partitions=partitions))
+        if buckets <= 1 or not self.partition_by or self.combine is not None:
+            result = self.batch().finish(self.core(scan(source)).collect(engine="streaming"))
+            return step(result)
+        bucket = pl.struct(list(self.partition_by)).hash(seed=3) % buckets
+        parts = pl.concat([step(self.core(scan(source).filter(bucket == b)).collect(engine="streaming"))
+                           for b in range(buckets)], rechunk=False)
+        return parts if not ordered else parts.sort(list(self.sort_by)) if self.sort_by else parts
 
 
 def scan(source: Source) -> pl.LazyFrame:

@@ -82,11 +82,10 @@ def group_pairs(digits: int) -> BatchComputation:
 
 
 def _user_accounts_map(journals: pl.DataFrame) -> pl.DataFrame:
-    sides = pl.concat([
-        journals.select("entity_id", "entered_by", account="debit_account"),
-        journals.select("entity_id", "entered_by", account="credit_account"),
-    ]).filter(pl.col("account").is_not_null())
-    return sides.group_by("entity_id", "entered_by", "account").agg(journals=pl.len().cast(pl.Int64))
+    sides = [journals.group_by("entity_id", "entered_by", account=side).agg(journals=pl.len().cast(pl.Int64))
+             for side in ("debit_account", "credit_account")]
+    return (pl.concat(sides).filter(pl.col("account").is_not_null())
+            .group_by("entity_id", "entered_by", "account").agg(pl.col("journals").sum()))
 
 
 USER_ACCOUNTS = BatchComputation(
