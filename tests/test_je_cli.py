@@ -87,7 +87,7 @@ def test_analyze_an_ads_export_registers_the_run_and_its_findings(export, tmp_pa
              "                      'actions': actions}))\n")
     stored = json.loads(subprocess.run([sys.executable, "-c", check], env={**os.environ, **env}, check=True,
                                        capture_output=True, text=True).stdout)
-    assert stored["status"] == "succeeded" and stored["kind"] == "je_analyze"
+    assert stored["status"] == "succeeded" and stored["kind"] == "je_analysis"
     assert stored["uri"] == str(out.resolve()) and stored["sha"] == recorded["inputs"]["ledger"]["sha256"]
     assert stored["findings"] == summary["findings_recorded"]
     assert stored["actions"][-3:] == ["run.start", "findings.record", "run.finish"]

@@ -55,7 +55,7 @@ def entries() -> pl.DataFrame:
 def run_id(engine: Engine, tenant: Tenant, make_engagement: Callable[..., int]) -> tuple[int, int]:
     engagement_id = make_engagement()
     with session_scope(engine) as session:
-        run = svc.start_run(session, JobRunCreate(engagement_id=engagement_id, kind="je_analyze",
+        run = svc.start_run(session, JobRunCreate(engagement_id=engagement_id, kind="je_analysis",
                                                   parameters={"input": "gl.csv"}, code_version="test"),
                             org_id=tenant.org_id, actor=tenant.partner_email)
         return run.id, engagement_id

@@ -244,7 +244,7 @@ def _start(db: Any, org_id: int, engagement_id: int | None, parameters: dict[str
     from auditray.store.services import start_run
 
     with session_scope(db) as session:
-        run = start_run(session, JobRunCreate(engagement_id=engagement_id, kind="je_analyze", parameters=parameters,
+        run = start_run(session, JobRunCreate(engagement_id=engagement_id, kind="je_analysis", parameters=parameters,
                                               code_version=version), org_id=org_id, actor=actor)
         return int(run.id)
 
