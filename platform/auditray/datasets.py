@@ -118,7 +118,7 @@ def register_staged(
     from auditray.store.services import find_datasets_by_content, register_dataset
 
     settings = settings or get_settings()
-    files = sorted(str(p) for p in Path(staged.path).rglob("*.parquet"))
+    files = dataset_files(str(staged.path))
     profile = {
         "source_format": staged.profile,
         "column_mapping": dict(staged.report.mapping),

@@ -122,16 +122,15 @@ def run_demo(
         "trial_balance": Path(generated.trial_balance),
         "chart_of_accounts": Path(generated.chart_of_accounts),
     }
+    registered = {}
     for kind, path in inputs.items():
         dataset = datasets.ingest(path, kind, org_id=org_id, actor=senior, engagement_id=engagement.id,
                                   settings=settings)
+        registered[kind] = dataset
         result.datasets[kind] = dataset.id
         say(f"Ingested {path.name} as {kind} dataset {dataset.id}: {dataset.row_count:,} rows, "
             f"format {dataset.profile['source_format']}, sha256 {dataset.content_sha256[:12]}...")
-        if kind == "gl_detail":
-            gl = dataset
-        elif kind == "trial_balance":
-            tb = dataset
+    gl, tb = registered["gl_detail"], registered["trial_balance"]
     timings["ingest"] = time.perf_counter() - clock
     result.lines = gl.row_count
 

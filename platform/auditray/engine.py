@@ -109,16 +109,15 @@ def _row_count(source: Source) -> int | None:
 
 def _run_local(computation: BatchComputation, source: Source) -> pl.DataFrame:
     if isinstance(source, pa.Table):
-        frame = pl.from_arrow(source)
+        frame = pl.from_arrow(source).lazy()
     elif isinstance(source, pl.DataFrame):
-        frame = source
+        frame = source.lazy()
     else:
-        scan = pl.scan_parquet(_parquet_paths(source))
-        # Read only the columns the computation needs: a ledger has twenty, most computations use three.
-        frame = (scan.select(computation.columns) if computation.columns is not None else scan).collect()
+        frame = pl.scan_parquet(_parquet_paths(source))
     if computation.columns is not None:
+        # Read only the columns the computation needs: a ledger has twenty, most computations use three.
         frame = frame.select(computation.columns)
-    return computation.finish(computation.map(frame))
+    return computation.finish(computation.map(frame.collect()))
 
 
 def ensure_ray(settings: Settings | None = None) -> None:
