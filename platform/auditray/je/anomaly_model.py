@@ -20,7 +20,8 @@ rule for. Two detectors are fitted per entity, on up to ``ml_max_fit_entries`` e
    so one wildly unusual property (a bank charge 300 times the account's median) is not averaged away by
    ten ordinary ones, and the explanation is that property, in words.
 2. **Isolation forest** (Liu, Ting and Zhou, 2008; seeded): entries isolated by few random splits, i.e.
-   unusual in a combination of features none of which is extreme alone.
+   unusual in a combination of features none of which is extreme alone. scikit-learn fits it;
+   ``auditray.je.forest`` scores it (the same scores, compiled, several times faster on millions of entries).
 
 ``ml_score`` = 1 - min(p_tail, p_forest), p being the share of the fit sample at least as extreme on that
 detector's statistic: 0.999 means "more unusual than 99.9 % of the entity's entries". ``ml_outlier`` trips for p_tail <= ``ml_tail_share``
@@ -32,12 +33,14 @@ engines give identical scores.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import polars as pl
+
+from auditray.je import compiled
+from auditray.je.forest import CompiledForest
 
 FEATURES: tuple[str, ...] = ("amount", "amount_vs_account", "pair_rarity", "user_account_rarity", "user_rarity",
                              "hour", "off_day", "lag", "days_to_period_end", "manual", "lines")
@@ -50,7 +53,6 @@ _MIN_SCALE = {"amount": 0.25, "amount_vs_account": 1.0, "pair_rarity": 0.5, "use
               "user_rarity": 0.5, "hour": 1.0, "lag": 0.5, "days_to_period_end": 3.0, "lines": 0.3,
               "off_day": 1.0, "manual": 1.0}
 FOREST_SHARE = 0.2  # of ml_tail_share: the forest's own budget of outliers
-_SCORING_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def entry_features(frame: pl.DataFrame, *, holidays: list[date], business_weekdays: list[int]) -> pl.DataFrame:
@@ -89,7 +91,7 @@ class EntityModel:
     """The fitted detectors of one entity, with the reference points its explanations use."""
 
     entity_id: str
-    forest: object
+    forest: CompiledForest
     forest_scores: np.ndarray  # sorted forest scores of the fit sample
     feature_values: list[np.ndarray]  # sorted values of each feature in the fit sample
     tail_scores: np.ndarray  # sorted -log10(most extreme feature's tail probability) of the fit sample
@@ -120,35 +122,43 @@ class EntityModel:
             out[:, j] = (count + 1) / (n + 1)
         return out
 
-    def tail_probability(self, tails: np.ndarray) -> np.ndarray:
+    def smallest_tail_probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        """Per entry, the smallest of its features' tail probabilities (a compiled loop: no entries x
+        features matrix of probabilities for millions of entries)."""
+        values = np.concatenate(self.feature_values)
+        offsets = np.cumsum([0] + [len(v) for v in self.feature_values]).astype(np.int64)
+        kinds = np.array([_KIND_CODES[TAILS[name]] for name in FEATURES], dtype=np.int64)
+        out = np.empty(matrix.shape[0], dtype=np.float64)
+        if matrix.shape[0]:
+            compiled.tail_minimum()(values, offsets, kinds, len(self.feature_values[0]),
+                                    np.ascontiguousarray(matrix, dtype=np.float32), out)
+        return out
+
+    def tail_probability(self, smallest: np.ndarray) -> np.ndarray:
         """The share of the fit sample whose most extreme feature is at least as extreme as this entry's.
 
         Taking the most extreme of eleven features is a multiple comparison; ranking it against the same
         statistic over the fit sample calibrates it, so ``ml_tail_share`` really is the share flagged.
         """
-        return _share_at_least(self.tail_scores, _tail_score(tails))
+        return _share_at_least(self.tail_scores, _tail_score(smallest))
 
     def forest_probability(self, matrix: np.ndarray) -> np.ndarray:
-        return _share_at_least(self.forest_scores, _forest_scores(self.forest, matrix))
+        return _share_at_least(self.forest_scores, self.forest.scores(matrix))
 
 
-def _forest_scores(forest: object, matrix: np.ndarray) -> np.ndarray:
-    """Anomaly scores, rounded to 1e-10: threads may add the trees' path lengths in any order, and the last
-    bits of a float sum must not decide an entry's rank differently on two engines."""
-    from joblib import parallel_backend
-
-    with parallel_backend("threading", n_jobs=_SCORING_THREADS):
-        return np.round(-forest.score_samples(matrix), 10)
+_KIND_CODES = {"right": compiled.RIGHT, "both": compiled.BOTH, "category": compiled.CATEGORY}
 
 
-def _tail_score(tails: np.ndarray) -> np.ndarray:
-    return -np.log10(tails.min(axis=1))
+def _tail_score(smallest: np.ndarray) -> np.ndarray:
+    return -np.log10(smallest)
 
 
 def _share_at_least(sorted_sample: np.ndarray, values: np.ndarray) -> np.ndarray:
-    n = len(sorted_sample)
-    at_least = n - np.searchsorted(sorted_sample, values, side="left")
-    return (at_least + 1) / (n + 1)
+    out = np.empty(len(values), dtype=np.float64)
+    if len(values):
+        compiled.share_at_least()(np.ascontiguousarray(sorted_sample, dtype=np.float64),
+                                  np.ascontiguousarray(values, dtype=np.float64), out)
+    return out
 
 
 def fit_entity_model(entity_id: str, features: np.ndarray, population: int, *, trees: int, seed: int,
@@ -157,10 +167,11 @@ def fit_entity_model(entity_id: str, features: np.ndarray, population: int, *, t
     from sklearn.ensemble import IsolationForest
 
     features = np.ascontiguousarray(features, dtype=np.float32)
-    forest = IsolationForest(n_estimators=trees, max_samples=min(256, len(features)), random_state=seed,
+    fitted = IsolationForest(n_estimators=trees, max_samples=min(256, len(features)), random_state=seed,
                              n_jobs=1)
-    forest.fit(features)
-    scores = np.sort(_forest_scores(forest, features))
+    fitted.fit(features)
+    forest = CompiledForest.from_sklearn(fitted)
+    scores = np.sort(forest.scores(features))
     medians = np.median(features, axis=0).astype(np.float64)
     mad = np.median(np.abs(features - medians), axis=0) * 1.4826
     floors = np.array([_MIN_SCALE[name] for name in FEATURES], dtype=np.float64)
@@ -168,7 +179,7 @@ def fit_entity_model(entity_id: str, features: np.ndarray, population: int, *, t
                         feature_values=[np.sort(features[:, j].astype(np.float64)) for j in range(len(FEATURES))],
                         tail_scores=np.empty(0), medians=medians, scales=np.maximum(mad, floors),
                         tail_share=tail_share, fitted_on=len(features), population=population)
-    model.tail_scores = np.sort(_tail_score(model.tail_probabilities(features)))
+    model.tail_scores = np.sort(_tail_score(model.smallest_tail_probabilities(features)))
     return model
 
 
@@ -192,15 +203,15 @@ def score_entries(frame: pl.DataFrame, features: pl.DataFrame, models: dict[str,
     strength = np.zeros(n)
     outlier = np.zeros(n, dtype=bool)
     explanation: list[str | None] = [None] * n
-    entity = frame["entity_id"].to_numpy()
     matrix = np.ascontiguousarray(features.to_numpy(), dtype=np.float32)
+    entity = frame["entity_id"]
     for entity_id, model in models.items():
-        rows = np.flatnonzero(entity == entity_id)
+        rows = (entity == entity_id).arg_true().to_numpy()
         if not rows.size:
             continue
-        tails = model.tail_probabilities(matrix[rows])
-        p_tail = model.tail_probability(tails)
-        p_forest = model.forest_probability(matrix[rows])
+        values = matrix[rows] if rows.size < n else matrix
+        p_tail = model.tail_probability(model.smallest_tail_probabilities(values))
+        p_forest = model.forest_probability(values)
         p = np.minimum(p_tail, p_forest)
         score[rows] = 1 - p
         by_tail = p_tail <= model.tail_share
@@ -213,9 +224,12 @@ def score_entries(frame: pl.DataFrame, features: pl.DataFrame, models: dict[str,
         flagged = np.flatnonzero(hit)
         if flagged.size:
             positions = rows[flagged]
+            # Only the flagged few need every feature's tail probability, for their explanations.
+            tails = model.tail_probabilities(matrix[positions])
             subset = frame[positions.tolist()].iter_rows(named=True)
-            for k, row, entry in zip(flagged, positions, subset, strict=True):
-                explanation[int(row)] = _explain(entry, matrix[row], tails[k], model, float(p[k]), bool(by_tail[k]))
+            for k, (row, entry) in enumerate(zip(positions, subset, strict=True)):
+                explanation[int(row)] = _explain(entry, matrix[row], tails[k], model, float(p[flagged[k]]),
+                                                 bool(by_tail[flagged[k]]))
     return pl.DataFrame({
         "ml_score": pl.Series(score, dtype=pl.Float64).fill_nan(None),
         "ml_outlier": pl.Series(outlier, dtype=pl.Boolean),

@@ -1,0 +1,106 @@
+"""Numba kernels for the per-entry loops of the anomaly model, compiled on first use and cached on disk.
+
+Importing this module loads no numba: ``auditray --help`` and the CLI's light commands stay fast, and a
+process that never scores entries never compiles anything. Every kernel treats each row on its own and sums
+in a fixed order, so results do not depend on threads or on how the entries were partitioned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+# Feature kinds of the empirical tails, as integers for the kernel.
+RIGHT, BOTH, CATEGORY = 0, 1, 2
+# Entries walked through one tree before the next tree: a block's nodes and features stay in cache.
+BLOCK = 1024
+
+
+@cache
+def tail_minimum() -> Callable[..., Any]:
+    """``kernel(values, offsets, kinds, n, matrix, out)``: per row, the smallest per-feature tail probability.
+
+    ``values`` holds each feature's sorted fit-sample values one after another (feature j in
+    ``values[offsets[j]:offsets[j + 1]]``). A feature's tail probability is (count + 1) / (n + 1), count being
+    the fit entries at least as extreme: at or above the value ("right"), in the nearer tail doubled ("both"),
+    with the same yes/no value ("category"), exactly as ``EntityModel.tail_probabilities`` computes it.
+    """
+    import numpy as np
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def kernel(values, offsets, kinds, n, matrix, out):  # pragma: no cover
+        width = matrix.shape[1]
+        for i in prange(matrix.shape[0]):
+            smallest = 1.0
+            for j in range(width):
+                sample = values[offsets[j]:offsets[j + 1]]
+                x = np.float64(matrix[i, j])
+                if kinds[j] == CATEGORY:
+                    yes = n - np.searchsorted(sample, 0.5, side="left")
+                    count = yes if x > 0.5 else n - yes
+                else:
+                    at_least = n - np.searchsorted(sample, x, side="left")
+                    if kinds[j] == RIGHT:
+                        count = at_least
+                    else:
+                        at_most = np.searchsorted(sample, x, side="right")
+                        count = min(2 * min(at_least, at_most), n)
+                probability = (count + 1) / (n + 1)
+                smallest = min(smallest, probability)
+            out[i] = smallest
+
+    return kernel
+
+
+@cache
+def share_at_least() -> Callable[..., Any]:
+    """``kernel(sorted_sample, values, out)``: per value, (entries of the sample >= it, + 1) / (n + 1)."""
+    import numpy as np
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def kernel(sorted_sample, values, out):  # pragma: no cover
+        n = sorted_sample.shape[0]
+        for i in prange(values.shape[0]):
+            out[i] = (n - np.searchsorted(sorted_sample, values[i], side="left") + 1) / (n + 1)
+
+    return kernel
+
+
+@cache
+def forest_path_lengths() -> Callable[..., Any]:
+    """``kernel(values, width, feature, threshold, child, leaf_depth, roots, depth, out)``: per row, the sum
+    over the trees of its path length (``auditray.je.forest.CompiledForest`` holds the arrays)."""
+    import numpy as np
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=True, nogil=True, fastmath=False, boundscheck=False)
+    def walk(values, width, feature, threshold, child, leaf_depth, roots, depth, out):  # pragma: no cover
+        # ``values`` is the row-major matrix flattened; indices are unsigned so that no negative-index
+        # wrap-around check sits in the innermost loop.
+        n = out.shape[0]
+        blocks = (n + BLOCK - 1) // BLOCK
+        for b in prange(blocks):
+            start = b * BLOCK
+            size = min(n, start + BLOCK) - start
+            base = np.empty(size, dtype=np.uint64)
+            for k in range(size):
+                base[k] = np.uint64((start + k) * width)
+            nodes = np.empty(size, dtype=np.uint32)
+            for t in range(roots.shape[0]):
+                for k in range(size):
+                    nodes[k] = roots[t]
+                for _ in range(depth):
+                    for k in range(size):
+                        node = nodes[k]
+                        step = values[base[k] + feature[node]] > threshold[node]
+                        nodes[k] = child[node] + np.uint32(step)
+                for k in range(size):
+                    out[start + k] += leaf_depth[nodes[k]]
+
+    return walk
+
+
+__all__ = ["BLOCK", "BOTH", "CATEGORY", "RIGHT", "forest_path_lengths", "share_at_least", "tail_minimum"]
