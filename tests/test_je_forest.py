@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.ensemble import IsolationForest
-
 from auditray.je.anomaly_model import FEATURES, fit_entity_model
 from auditray.je.forest import CompiledForest, average_path_length
+from sklearn.ensemble import IsolationForest
 
 
 def _data(seed: int, rows: int = 5_000, width: int = 6) -> np.ndarray:

@@ -19,36 +19,38 @@ BLOCK = 1024
 
 @cache
 def tail_minimum() -> Callable[..., Any]:
-    """``kernel(values, offsets, kinds, n, matrix, out)``: per row, the smallest per-feature tail probability.
+    """``kernel(distinct, below, offsets, kinds, n, matrix, out)``: per row, the smallest per-feature tail
+    probability.
 
-    ``values`` holds each feature's sorted fit-sample values one after another (feature j in
-    ``values[offsets[j]:offsets[j + 1]]``). A feature's tail probability is (count + 1) / (n + 1), count being
-    the fit entries at least as extreme: at or above the value ("right"), in the nearer tail doubled ("both"),
-    with the same yes/no value ("category"), exactly as ``EntityModel.tail_probabilities`` computes it.
+    Feature j's distinct fit-sample values are ``distinct[offsets[j]:offsets[j + 1]]`` and ``below`` (one
+    longer per feature, starting at ``offsets[j] + j``) counts the fit values below each of them. A feature's
+    tail probability is (count + 1) / (n + 1), count being the fit entries at least as extreme: at or above
+    the value ("right"), in the nearer tail doubled ("both"), with the same yes/no value ("category"),
+    exactly as ``EntityModel.tail_probabilities`` computes it from the sorted values.
     """
     import numpy as np
     from numba import njit, prange
 
     @njit(parallel=True, cache=True, nogil=True)
-    def kernel(values, offsets, kinds, n, matrix, out):  # pragma: no cover
+    def kernel(distinct, below, offsets, kinds, n, matrix, out):  # pragma: no cover
         width = matrix.shape[1]
         for i in prange(matrix.shape[0]):
             smallest = 1.0
             for j in range(width):
-                sample = values[offsets[j]:offsets[j + 1]]
+                values = distinct[offsets[j]:offsets[j + 1]]
+                counts = below[offsets[j] + j:offsets[j + 1] + j + 1]
                 x = np.float64(matrix[i, j])
                 if kinds[j] == CATEGORY:
-                    yes = n - np.searchsorted(sample, 0.5, side="left")
+                    yes = n - counts[np.searchsorted(values, 0.5, side="left")]
                     count = yes if x > 0.5 else n - yes
                 else:
-                    at_least = n - np.searchsorted(sample, x, side="left")
+                    at_least = n - counts[np.searchsorted(values, x, side="left")]
                     if kinds[j] == RIGHT:
                         count = at_least
                     else:
-                        at_most = np.searchsorted(sample, x, side="right")
+                        at_most = counts[np.searchsorted(values, x, side="right")]
                         count = min(2 * min(at_least, at_most), n)
-                probability = (count + 1) / (n + 1)
-                smallest = min(smallest, probability)
+                smallest = min(smallest, (count + 1) / (n + 1))
             out[i] = smallest
 
     return kernel
