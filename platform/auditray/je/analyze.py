@@ -150,11 +150,10 @@ def analyze(
 
     spilled: list[str] = []
 
-    def run_journals(computation: BatchComputation, frame: pl.DataFrame) -> pl.DataFrame:
+    def run_journals(computation: BatchComputation) -> pl.DataFrame:
         # On Ray the journal summary is read by the workers from Parquet spilled once, rather than shipped from
-        # the driver's memory for every statistic.
-        source_frame: Source = spilled if (chosen == "ray" and frame is journals and spilled) else frame
-        return engine_run(computation, source_frame, engine=chosen, settings=engine_settings, partitions=partitions)
+        # the driver's memory for every statistic. (The local engine works on the summary in memory.)
+        return engine_run(computation, spilled, engine=chosen, settings=engine_settings, partitions=partitions)
 
     say("account profile")
     profile = account_profile(line_rule, run_lines)
@@ -176,9 +175,13 @@ def analyze(
 
     say("population statistics")
     spill_dir = _spill(journals, spilled) if chosen == "ray" else None
+    # Handed over, not shared: the analysis drops the summary once every entry is judged (a sixth of the
+    # peak memory on a large ledger), which it could not while this frame still held it.
+    handed = [journals]
+    del journals
     try:
         return _analyze_journals(
-            journals=journals, accounts=accounts, settings=settings, coverage=coverage, rows=rows, chart=chart,
+            handed=handed, accounts=accounts, settings=settings, coverage=coverage, rows=rows, chart=chart,
             source=source, line_rule=line_rule, chosen=chosen, trial_balance=trial_balance,
             run_journals=run_journals, run_lines=run_lines, say=say, lap=lap, timings=timings)
     finally:
@@ -196,13 +199,14 @@ def _spill(journals: pl.DataFrame, paths: list[str]) -> Path:
     return directory
 
 
-def _analyze_journals(*, journals: pl.DataFrame, accounts: pl.DataFrame, settings: JETestSettings,
+def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, settings: JETestSettings,
                       coverage: dict[str, int], rows: int, chart: pl.DataFrame | None, source: Source,
                       line_rule: LineRules, chosen: str, trial_balance: pl.DataFrame | None,
-                      run_journals: Callable[[BatchComputation, pl.DataFrame], pl.DataFrame],
+                      run_journals: Callable[[BatchComputation], pl.DataFrame],
                       run_lines: Callable[[Any], pl.DataFrame], say: Progress, lap: Callable[[str], None],
                       timings: dict[str, float]) -> JEAnalysis:
     """Everything after the two passes over the lines: statistics, facts, model, judgement, outputs."""
+    journals = handed.pop()
     modulus = int(settings.recurring_ending_modulus * 100)
     population_stats = stats.together({
         "users": stats.USER_ACTIVITY,
@@ -213,7 +217,7 @@ def _analyze_journals(*, journals: pl.DataFrame, accounts: pl.DataFrame, setting
         "sequence": stats.sequence_numbers(),
         "same_day": stats.SAME_DAY_GROUPS,
         "endings": stats.ending_groups(modulus),
-    }, lambda computation: run_journals(computation, journals), local=journals if chosen == "local" else None)
+    }, run_journals, local=journals if chosen == "local" else None)
     users, pairs, group_pairs, user_accounts = (population_stats[k] for k in ("users", "pairs", "group_pairs",
                                                                                 "user_accounts"))
     duplicate_groups, sequence, same_day, endings = (population_stats[k] for k in ("duplicates", "sequence",
@@ -277,12 +281,14 @@ def _analyze_journals(*, journals: pl.DataFrame, accounts: pl.DataFrame, setting
     # the judgement needs no shuffle, and the local engine judges it slice by slice to bound memory.
     judge = _judge(context, models, weights, settings)
     judging = BatchComputation("je_entries", map=judge, sort_by=tuple(KEYS))
+    totals = population_totals(journals, facts)
     if chosen == "local":
-        # One contiguous frame: ranking gathers rows, which across many small chunks would copy them twice.
+        # Put together in one piece by ``rank``, once the journal summary is gone.
         judged = pl.concat([judge(journals.slice(start, JUDGE_SLICE))
-                            for start in range(0, journals.height, JUDGE_SLICE)], rechunk=True)
+                            for start in range(0, journals.height, JUDGE_SLICE)], rechunk=False)
     else:
-        judged = run_journals(judging, journals)
+        judged = run_journals(judging)
+    del journals
     entries = rank(judged)
     del judged
     lap("entries")
@@ -295,7 +301,7 @@ def _analyze_journals(*, journals: pl.DataFrame, accounts: pl.DataFrame, setting
     lap("lines")
 
     population = population_summary(
-        journals=journals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
+        journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
         sequence=sequence, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing)
     lap("population_summary")
@@ -496,6 +502,8 @@ def rank(judged: pl.DataFrame) -> pl.DataFrame:
     a multi-column sort with text keys costs seconds on millions of entries, while three stable one-key sorts
     cost a fraction of one. Should two tied entries ever share a hash, their text decides.
     """
+    # One chunk: gathering rows from a frame of many chunks costs several times more.
+    judged = judged.rechunk()
     tie = pl.struct("entity_id", "journal_id").hash(seed=_RANK_SEED)
     keys = judged.select("risk_score", "ml_score", _tie=tie).with_row_index("_row")
     # Least significant key first; each stable sort keeps the order of the keys sorted before it.
@@ -517,16 +525,18 @@ _RANK_SEED = 2401
 # --- The population summary --------------------------------------------------------------------------
 
 
-def population_summary(*, journals: pl.DataFrame, accounts: pl.DataFrame, facts: dict[str, EntityFacts],
-                       coverage: dict[str, int], rows: int, not_run: dict[str, str], sequence: pl.DataFrame,
-                       duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
-                       trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
-                       models: dict[str, anomaly_model.EntityModel], max_missing: int) -> dict[str, Any]:
-    """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
-    entities: dict[str, Any] = {}
-    totals = accounts.group_by("entity_id").agg(
-        lines=pl.col("lines").sum(), debits=pl.col("debit_cents").sum(), credits=pl.col("credit_cents").sum(),
-        net=pl.col("activity_cents").sum(), accounts=pl.len())
+@dataclass
+class JournalTotals:
+    """What the population summary needs of the journal summary, taken before the summary is dropped."""
+
+    journals: int
+    per_entity: pl.DataFrame
+    by_period: pl.DataFrame
+    outside_fiscal_year: dict[str, int]
+
+
+def population_totals(journals: pl.DataFrame, facts: dict[str, EntityFacts]) -> JournalTotals:
+    """Entries, manual entries, dates, balance and period coverage per entity, from the journal summary."""
     per_entity = journals.group_by("entity_id").agg(
         journals=pl.len(), manual_journals=pl.col("manual").sum(),
         first_effective=pl.col("effective_date").min(), last_effective=pl.col("effective_date").max(),
@@ -536,6 +546,26 @@ def population_summary(*, journals: pl.DataFrame, accounts: pl.DataFrame, facts:
     )
     by_period = (journals.group_by("entity_id", "fiscal_year", "period")
                  .agg(journals=pl.len(), debits=pl.col("debit_cents").sum()).sort("entity_id", "fiscal_year", "period"))
+    bounds = pl.DataFrame([(e, f.fiscal_year_start, f.fiscal_year_end) for e, f in facts.items()],
+                          schema={"entity_id": pl.String, "_start": pl.Date, "_end": pl.Date}, orient="row")
+    outside = (journals.select("entity_id", "effective_date").join(bounds, on="entity_id", how="left")
+               .filter((pl.col("effective_date") < pl.col("_start")) | (pl.col("effective_date") > pl.col("_end")))
+               .group_by("entity_id").len())
+    return JournalTotals(journals=journals.height, per_entity=per_entity, by_period=by_period,
+                         outside_fiscal_year={e: int(n) for e, n in outside.iter_rows()})
+
+
+def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts: dict[str, EntityFacts],
+                       coverage: dict[str, int], rows: int, not_run: dict[str, str], sequence: pl.DataFrame,
+                       duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
+                       trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
+                       models: dict[str, anomaly_model.EntityModel], max_missing: int) -> dict[str, Any]:
+    """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
+    entities: dict[str, Any] = {}
+    totals = accounts.group_by("entity_id").agg(
+        lines=pl.col("lines").sum(), debits=pl.col("debit_cents").sum(), credits=pl.col("credit_cents").sum(),
+        net=pl.col("activity_cents").sum(), accounts=pl.len())
+    per_entity, by_period = journals.per_entity, journals.by_period
     gaps = sequence.filter(pl.col("missing") <= max_missing)
     breaks = sequence.filter(pl.col("missing") > max_missing)
     bands = entries.group_by("entity_id", "risk_band").len()
@@ -560,10 +590,7 @@ def population_summary(*, journals: pl.DataFrame, accounts: pl.DataFrame, facts:
                 "fiscal_year": [fact.fiscal_year_start.isoformat(), fact.fiscal_year_end.isoformat()],
                 "periods": [{"fiscal_year": p["fiscal_year"], "period": p["period"], "journals": p["journals"],
                              "debits": money_text(p["debits"])} for p in periods.iter_rows(named=True)],
-                "entries_outside_fiscal_year": journals.select("entity_id", "effective_date").filter(
-                    (pl.col("entity_id") == entity)
-                    & ((pl.col("effective_date") < fact.fiscal_year_start)
-                       | (pl.col("effective_date") > fact.fiscal_year_end))).height,
+                "entries_outside_fiscal_year": journals.outside_fiscal_year.get(entity, 0),
             },
             "unbalanced_entries": {"count": int(row["unbalanced"]), "net": money_text(row["unbalanced_net"] or 0),
                                    "gross": money_text(row["unbalanced_abs"])},
@@ -585,7 +612,7 @@ def population_summary(*, journals: pl.DataFrame, accounts: pl.DataFrame, facts:
         }
     summary: dict[str, Any] = {
         "lines": rows,
-        "journals": journals.height,
+        "journals": journals.journals,
         "entities": entities,
         "field_coverage": {f: {"values": n, "share": round(n / rows, 6) if rows else 0.0}
                            for f, n in coverage.items()},

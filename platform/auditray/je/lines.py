@@ -20,9 +20,13 @@ LINE_TESTS = ("round_amount", "manual_to_sensitive_account", "seldom_used_accoun
 def line_flags_core(rules: LineRules, flagged: pl.DataFrame, accounts: pl.DataFrame, seldom: pl.DataFrame,
                     benford: pl.DataFrame) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     table = accounts.select(*ACCOUNT_KEYS, "is_sensitive", "is_suspense", "usage")
+    wanted = flagged.select(pl.struct(KEYS).alias("_key"))["_key"].implode()
 
     def core(lines: pl.LazyFrame) -> pl.LazyFrame:
-        prepared = (prepare_lines(conform(lines, rules), rules)
+        # A filter on the entry's key, pushed down to the Parquet reader, keeps the other lines (most of the
+        # ledger) from ever being materialised; a join would read and hash them all.
+        chosen = conform(lines, rules).filter(pl.struct(KEYS).is_in(wanted))
+        prepared = (prepare_lines(chosen, rules)
                     .join(flagged.lazy(), on=KEYS, how="inner")
                     .join(table.lazy(), on=ACCOUNT_KEYS, how="left")
                     .join(seldom.lazy(), on="entity_id", how="left")
