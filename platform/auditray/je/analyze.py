@@ -439,19 +439,17 @@ def fit_models(journals: pl.DataFrame, context: rules.EntryContext,
                settings: JETestSettings) -> dict[str, anomaly_model.EntityModel]:
     """One seeded isolation forest per entity, fitted on a reproducible sample of its entries."""
     models = {}
-    entity_of = journals["entity_id"]
-    for entity in entity_of.unique().sort().to_list():
-        positions = (entity_of == entity).arg_true()
-        keys = journals.select(KEYS)[positions.to_list()] if positions.len() < journals.height else \
-            journals.select(KEYS)
-        chosen = anomaly_model.fit_sample(keys, settings.ml_max_fit_entries, settings.ml_seed)
-        sample = journals[positions.gather(pl.Series(chosen, dtype=pl.UInt32)).to_list()]
+    keyed = journals.select(KEYS).with_row_index("_row")
+    for entity in keyed["entity_id"].unique().sort().to_list():
+        part = keyed.filter(pl.col("entity_id") == entity)
+        chosen = anomaly_model.fit_sample(part.select(KEYS), settings.ml_max_fit_entries, settings.ml_seed)
+        sample = journals[part["_row"].gather(pl.Series(chosen, dtype=pl.UInt32))]
         # Sorted: the forest's subsampling is by row position, so the fit needs the same row order every time.
         frame = rules.with_context(sample, context).sort(KEYS)
         features = anomaly_model.entry_features(frame, holidays=context.holidays,
                                                 business_weekdays=context.business_weekdays)
         models[entity] = anomaly_model.fit_entity_model(
-            entity, features.to_numpy(), positions.len(), trees=settings.ml_trees, seed=settings.ml_seed,
+            entity, features.to_numpy(), part.height, trees=settings.ml_trees, seed=settings.ml_seed,
             tail_share=settings.ml_tail_share)
     return models
 
@@ -479,13 +477,15 @@ def _judge(context: rules.EntryContext, models: dict[str, anomaly_model.EntityMo
         frame = rules.score_entries(frame.hstack(scored), context)
         frame = frame.with_columns(risk_score=risk_score(weights)).with_columns(
             risk_band=risk_band(pl.col("risk_score"), settings))
+        columns = [c for c in ENTRY_COLUMNS if c not in ("risk_rank", "amount", "line_count")]
         tripped = frame.filter(pl.col("risk_score") > 0)
-        quiet = frame.filter(pl.col("risk_score") <= 0)
+        # Most entries trip nothing: only the columns they keep are copied.
+        quiet = frame.select(c for c in (*columns, "debit_cents", "n_lines") if c in frame.columns).filter(
+            pl.col("risk_score") <= 0)
         tripped = rules.explain_entries(tripped, context).with_columns(**tripped_lists(weights))
         quiet = quiet.with_columns(tests=pl.lit([], dtype=pl.List(pl.String)),
                                    test_scores=pl.lit([], dtype=pl.List(pl.Float64)),
                                    explanations=pl.lit([], dtype=pl.List(pl.String)))
-        columns = [c for c in ENTRY_COLUMNS if c not in ("risk_rank", "amount", "line_count")]
         combined = pl.concat([tripped.select(*columns, "debit_cents", "n_lines"),
                               quiet.select(*columns, "debit_cents", "n_lines")])
         return combined.with_columns(amount=cents_to_money(pl.col("debit_cents")).cast(MONEY_SUM_DTYPE),
