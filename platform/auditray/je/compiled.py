@@ -73,13 +73,13 @@ def share_at_least() -> Callable[..., Any]:
 
 @cache
 def forest_path_lengths() -> Callable[..., Any]:
-    """``kernel(values, width, feature, threshold, child, leaf_depth, roots, depth, out)``: per row, the sum
+    """``kernel(values, width, threshold, child_feature, leaf_depth, roots, depth, out)``: per row, the sum
     over the trees of its path length (``auditray.je.forest.CompiledForest`` holds the arrays)."""
     import numpy as np
     from numba import njit, prange
 
     @njit(parallel=True, cache=True, nogil=True, fastmath=False, boundscheck=False)
-    def walk(values, width, feature, threshold, child, leaf_depth, roots, depth, out):  # pragma: no cover
+    def walk(values, width, threshold, child, leaf_depth, roots, depth, out):  # pragma: no cover
         # ``values`` is the row-major matrix flattened; indices are unsigned so that no negative-index
         # wrap-around check sits in the innermost loop.
         n = out.shape[0]
@@ -97,8 +97,9 @@ def forest_path_lengths() -> Callable[..., Any]:
                 for _ in range(depth):
                     for k in range(size):
                         node = nodes[k]
-                        step = values[base[k] + feature[node]] > threshold[node]
-                        nodes[k] = child[node] + np.uint32(step)
+                        word = child[node]  # the first child in the high bits, the feature in the low byte
+                        step = values[base[k] + (word & np.uint32(255))] > threshold[node]
+                        nodes[k] = (word >> np.uint32(8)) + np.uint32(step)
                 for k in range(size):
                     out[start + k] += leaf_depth[nodes[k]]
 

@@ -47,9 +47,10 @@ def _float32_at_most(threshold: np.ndarray) -> np.ndarray:
 class CompiledForest:
     """Every tree of a fitted ``IsolationForest`` as flat node arrays, children side by side."""
 
-    feature: np.ndarray  # uint32; 0 at a leaf (whose threshold is +inf, so it stays put)
     threshold: np.ndarray  # float32; go to the second child when x > threshold, as scikit-learn does
-    child: np.ndarray  # uint32: the first child (global index); a leaf's is itself
+    # uint32: the first child's global index (a leaf's is itself) << 8 | the node's feature (0 at a leaf,
+    # whose threshold is +inf, so it stays put): one load gives both.
+    child_feature: np.ndarray
     leaf_depth: np.ndarray  # float64: depth of the node (root 0) + c(training points in it)
     roots: np.ndarray  # uint32: each tree's root node
     depth: int  # the deepest leaf: steps per walk
@@ -91,8 +92,11 @@ class CompiledForest:
             deepest = max(deepest, max(node_depth.values()))
             offset += count
         normaliser = len(forest.estimators_) * float(average_path_length(np.array([forest.max_samples_]))[0])
-        return cls(feature=np.concatenate(features), threshold=_float32_at_most(np.concatenate(thresholds)),
-                   child=np.concatenate(children), leaf_depth=np.concatenate(depths),
+        feature, child = np.concatenate(features), np.concatenate(children)
+        if feature.max(initial=0) > 255 or offset >= 2 ** 24:
+            raise ValueError("the compiled forest holds at most 256 features and 16 million nodes")
+        return cls(threshold=_float32_at_most(np.concatenate(thresholds)),
+                   child_feature=(child << np.uint32(8)) | feature, leaf_depth=np.concatenate(depths),
                    roots=np.array(roots, dtype=np.uint32), depth=deepest, normaliser=normaliser)
 
     def scores(self, matrix: np.ndarray) -> np.ndarray:
@@ -100,8 +104,8 @@ class CompiledForest:
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         total = np.zeros(matrix.shape[0], dtype=np.float64)
         if matrix.shape[0]:
-            forest_path_lengths()(matrix.reshape(-1), np.uint64(matrix.shape[1]), self.feature, self.threshold, self.child,
-                      self.leaf_depth, self.roots, self.depth, total)
+            forest_path_lengths()(matrix.reshape(-1), np.uint64(matrix.shape[1]), self.threshold,
+                                  self.child_feature, self.leaf_depth, self.roots, self.depth, total)
         if self.normaliser == 0:
             return np.ones_like(total)
         return 2.0 ** (-total / self.normaliser)
