@@ -251,3 +251,28 @@ def test_amounts_stay_exact_decimals(clean: list[dict]) -> None:
 def test_a_ledger_without_required_fields_is_refused() -> None:
     with pytest.raises(ValueError, match="gl_account_number"):
         analyze(frame(clean_journals(10)).drop("gl_account_number"))
+
+
+def test_a_sign_most_entries_show_weighs_less_and_is_still_listed(clean: list[dict]) -> None:
+    from auditray.je.catalogue import TESTS
+
+    rows = list(clean)
+    silent = {f"JE{n:06d}" for n in range(1, 601, 5)}  # every fifth entry: a ledger whose ERP writes no text
+    rows = [{**r, "je_header_description": None, "je_line_description": None} if r["journal_id"] in silent else r
+            for r in rows]
+    rows = _replace(rows, 102, journal(102, _day(rows, 102), [("6000", "5000.00"), ("2000", "-5000.00")]))
+    analysis = run(rows)
+    share = len(silent) / 600
+    factor = math.sqrt(0.02 / share)
+    quiet = analysis.entries.filter(pl.col("journal_id") == "JE000001").row(0, named=True)
+    assert quiet["tests"] == ["missing_description"]
+    assert quiet["risk_score"] == pytest.approx(TESTS["missing_description"].weight * factor)
+    rare = analysis.entries.filter(pl.col("journal_id") == "JE000102").row(0, named=True)
+    assert rare["tests"] == ["round_amount"] and rare["risk_score"] == pytest.approx(TESTS["round_amount"].weight)
+    common = analysis.population["entities"][ENTITY]["common_tests"]
+    assert common == {"missing_description": {"entries": 120, "share": pytest.approx(share),
+                                              "weight_factor": pytest.approx(factor)}}
+    unadjusted = run(rows, common_test_share=0)
+    entry = unadjusted.entries.filter(pl.col("journal_id") == "JE000001").row(0, named=True)
+    assert entry["risk_score"] == pytest.approx(TESTS["missing_description"].weight)
+    assert unadjusted.population["entities"][ENTITY]["common_tests"] == {}

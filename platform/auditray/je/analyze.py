@@ -68,7 +68,7 @@ from auditray.je.population import (
     scan,
     source_row_count,
 )
-from auditray.je.scoring import risk_band, risk_score, test_weights, tripped_lists
+from auditray.je.scoring import risk_band, risk_score, test_weights, tripped_lists, weigh_by_prevalence
 from auditray.je.settings import JETestSettings
 
 Progress = Callable[[str], None]
@@ -289,6 +289,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     else:
         judged = run_journals(judging)
     del journals
+    judged, prevalence_table = weigh_by_prevalence(judged, weights, settings)
     entries = rank(judged)
     del judged
     lap("entries")
@@ -303,7 +304,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     population = population_summary(
         journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
         sequence=sequence, duplicates=context.duplicates, entries=entries, settings=settings,
-        trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing)
+        trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
+        prevalence=prevalence_table)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
                       accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
@@ -559,7 +561,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        coverage: dict[str, int], rows: int, not_run: dict[str, str], sequence: pl.DataFrame,
                        duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
-                       models: dict[str, anomaly_model.EntityModel], max_missing: int) -> dict[str, Any]:
+                       models: dict[str, anomaly_model.EntityModel], max_missing: int,
+                       prevalence: pl.DataFrame) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
     entities: dict[str, Any] = {}
     totals = accounts.group_by("entity_id").agg(
@@ -609,6 +612,11 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
             "risk_bands": {b: int(n) for _, b, n in bands.filter(pl.col("entity_id") == entity).iter_rows()},
             "tests_tripped": {t: int(n) for _, t, n in tripped.filter(pl.col("entity_id") == entity)
                               .sort("tests").iter_rows()},
+            # Tests common enough in this entity to weigh less (auditray.je.scoring, common_test_share).
+            "common_tests": {r["test"]: {"entries": int(r["entries"]), "share": round(r["share"], 6),
+                                         "weight_factor": round(r["weight_factor"], 6)}
+                             for r in prevalence.filter((pl.col("entity_id") == entity)
+                                                        & (pl.col("weight_factor") < 1)).iter_rows(named=True)},
         }
     summary: dict[str, Any] = {
         "lines": rows,
@@ -701,7 +709,8 @@ def write_outputs(analysis: JEAnalysis, out_dir: str | Path, *, inputs: dict[str
             "catalogue": [{**row, "effective_weight": weights[row["id"]]} for row in catalogue_table()],
             "tests_not_run": analysis.not_run,
             "facts": {e: f.to_dict() for e, f in analysis.facts.items()},
-            "risk_formula": "risk = 1 - prod_i (1 - w_i * s_i); bands: high >= "
+            "risk_formula": "risk = 1 - prod_i (1 - w_i * f_i * s_i), f_i = min(1, sqrt(common_test_share / share "
+                            "of the entity's entries tripping test i)); bands: high >= "
                             f"{analysis.settings.high_risk_from}, medium >= {analysis.settings.medium_risk_from}",
         }
         (staging / "settings.json").write_text(json.dumps(record, indent=2, default=str) + "\n")

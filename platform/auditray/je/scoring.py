@@ -10,6 +10,11 @@ sign gives its own weight, and several weak signs raise the risk together, as an
 test, stays in [0, 1], and does not depend on the order of the tests.
 
 Bands: ``high`` from ``high_risk_from``, ``medium`` from ``medium_risk_from``, ``low`` below.
+
+Common signs weigh less: a test that trips more than ``common_test_share`` (2 %) of an entity's entries is a
+trait of that ledger (a business that posts at weekends, an ERP that writes no descriptions) rather than a
+warning sign, and would otherwise fill the medium band. Its weight is scaled by sqrt(common_test_share /
+its share): a test tripped by 8 % of entries weighs half, by 32 % a quarter. The entries still list it.
 """
 
 from __future__ import annotations
@@ -57,4 +62,43 @@ def tripped_lists(weights: dict[str, float]) -> dict[str, pl.Expr]:
     return {"tests": tests, "test_scores": scores, "explanations": reasons}
 
 
-__all__ = ["risk_band", "risk_score", "test_weights", "tripped_lists"]
+def prevalence(entries: pl.DataFrame, weights: dict[str, float], common_share: float) -> pl.DataFrame:
+    """Per entity and tripped test: entries, share of the entity's entries, and the weight factor."""
+    totals = entries.group_by("entity_id").agg(_entries=pl.len())
+    tripped = (entries.filter(pl.col("tests").list.len() > 0).select("entity_id", "tests").explode("tests")
+               .group_by("entity_id", "tests").agg(entries=pl.len()))
+    share = pl.col("entries") / pl.col("_entries")
+    factor = (pl.when((pl.lit(common_share) > 0) & (share > common_share))
+              .then((pl.lit(common_share) / share).sqrt()).otherwise(1.0))
+    return (tripped.join(totals, on="entity_id").rename({"tests": "test"})
+            .with_columns(share=share, weight_factor=factor).drop("_entries").sort("entity_id", "test")
+            .filter(pl.col("test").is_in([t for t, w in weights.items() if w > 0])))
+
+
+def weigh_by_prevalence(entries: pl.DataFrame, weights: dict[str, float],
+                        settings: JETestSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The entries with risk and band recomputed where one of their tests is common in their entity, and the
+    prevalence table. Entries whose tests are all rare keep the risk their judgement gave them."""
+    table = prevalence(entries, weights, settings.common_test_share)
+    common = table.filter(pl.col("weight_factor") < 1)
+    if common.is_empty():
+        return entries, table
+    weight_table = pl.DataFrame({"test": list(weights), "_weight": list(weights.values())},
+                                schema={"test": pl.String, "_weight": pl.Float64})
+    lists = (entries.with_row_index("_row").filter(pl.col("tests").list.len() > 0)
+             .select("_row", "entity_id", test="tests", _strength="test_scores").explode(["test", "_strength"])
+             .join(common.select("entity_id", "test", "weight_factor"), on=["entity_id", "test"], how="left")
+             .join(weight_table, on="test", how="left")
+             .group_by("_row").agg(
+                 _adjusted=pl.col("weight_factor").is_not_null().any(),
+                 _survival=(1 - pl.col("_weight") * pl.col("weight_factor").fill_null(1.0) * pl.col("_strength"))
+                 .product())
+             .filter(pl.col("_adjusted")))
+    risk = entries["risk_score"].to_numpy().copy()
+    risk[lists["_row"].to_numpy()] = (1 - lists["_survival"]).clip(0.0, 1.0).to_numpy()
+    out = entries.with_columns(risk_score=pl.Series(risk, dtype=pl.Float64)).with_columns(
+        risk_band=risk_band(pl.col("risk_score"), settings))
+    return out, table
+
+
+__all__ = ["prevalence", "risk_band", "risk_score", "test_weights", "tripped_lists", "weigh_by_prevalence"]

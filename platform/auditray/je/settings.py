@@ -133,6 +133,11 @@ class JETestSettings(EntityOverrides):
     disabled_tests: list[str] = Field(default_factory=list)
     medium_risk_from: float = Field(default=0.35, ge=0, le=1)
     high_risk_from: float = Field(default=0.65, ge=0, le=1)
+    common_test_share: float = Field(
+        default=0.02, ge=0, lt=1,
+        description="A test tripped by more than this share of an entity's entries weighs sqrt(share / its "
+                    "share) of its weight in the risk score: a sign most entries show is a poor warning sign. "
+                    "0 turns the adjustment off.")
     record_bands: list[Literal["low", "medium", "high"]] = Field(default_factory=lambda: ["medium", "high"])
 
     # --- Materiality (ISA 320 / AU-C 320 benchmarks when the engagement gives none) ---
