@@ -315,8 +315,10 @@ def simulated_p_value(observed_counts: np.ndarray, expected: np.ndarray, *, thre
     Draws samples of the same size from the expected distribution and counts those at least as far
     from it as the observed one (``(hits + 1) / (draws + 1)``); stops early once ``hits_to_stop`` are
     found (Besag and Clifford's sequential p-value, 1991), otherwise after enough draws to go below
-    ``threshold``. The seed depends only on the counts, so the figure is the same on every run and
-    engine.
+    ``threshold``: 2 / ``threshold`` draws, so that a table with at most one simulated statistic as extreme
+    is significant. (``(hits + 1) / (draws + 1)`` is a valid p-value for any number of draws; more draws only
+    sharpen a figure already known to be below the threshold.) The seed depends only on the counts, so the
+    figure is the same on every run and engine.
     """
     observed = np.asarray(observed_counts, dtype=np.int64)
     n = int(observed.sum())
@@ -327,7 +329,7 @@ def simulated_p_value(observed_counts: np.ndarray, expected: np.ndarray, *, thre
     expected_counts = n * p
     statistic = float(((observed - expected_counts) ** 2 / expected_counts).sum())
     rng = np.random.default_rng([seed, len(p), n, *observed.tolist()])
-    max_draws = int(min(5_000_000, max(10_000, math.ceil(5 / max(threshold, 1e-12)))))
+    max_draws = int(min(5_000_000, max(10_000, math.ceil(2 / max(threshold, 1e-12)))))
     hits = draws = 0
     size = 1_000
     while draws < max_draws:
