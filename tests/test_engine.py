@@ -115,3 +115,63 @@ def test_roll_forward_uses_each_entitys_latest_period_of_a_monthly_trial_balance
     check = roll_forward(monthly, activity)
     assert check["closing"].to_list() == [Decimal(150)]
     assert check["difference"].to_list() == [Decimal(0)]
+
+
+def _write_blocks(lines: pl.DataFrame, folder, blocks: int) -> list[str]:
+    """Each entity's journals in order, cut into about ``blocks`` files (as an export per company code)."""
+    paths = []
+    for entity in lines.partition_by("entity_id", maintain_order=True):
+        keys = entity.select("entity_id", "journal_id").unique(maintain_order=True)
+        for chunk in keys.iter_slices(max(1, keys.height // blocks + 1)):
+            path = folder / f"block-{len(paths):03d}.parquet"
+            entity.join(chunk, on=["entity_id", "journal_id"], how="semi").write_parquet(path)
+            paths.append(str(path))
+    return paths
+
+
+def test_files_holding_whole_journals_are_grouped_without_a_shuffle(tmp_path, ray_session) -> None:
+    from auditray.engine import key_disjoint_groups
+
+    lines = ledger_lines().sort("entity_id", "journal_id")
+    paths = _write_blocks(lines, tmp_path, blocks=6)
+    groups = key_disjoint_groups(paths, ("entity_id", "journal_id"), target_rows=lines.height // 4)
+    assert groups is not None and 3 <= len(groups) <= 6
+    assert sorted(p for g in groups for p in g) == sorted(paths)
+    # Ray maps each group of files whole (no partitions asked for): the same result as the local engine.
+    assert run(UNBALANCED, paths, engine="ray").equals(run(UNBALANCED, paths, engine="local"))
+
+
+def test_files_whose_journals_overlap_are_not_grouped(ledger) -> None:
+    from auditray.engine import key_disjoint_groups
+
+    _, shuffled = ledger
+    assert key_disjoint_groups(shuffled, ("entity_id", "journal_id"), target_rows=1_000) is None
+
+
+def test_a_file_holding_two_entities_is_bounded_by_both(tmp_path) -> None:
+    from auditray.engine import key_disjoint_groups
+
+    lines = ledger_lines(300).sort("entity_id", "journal_id")
+    both = tmp_path / "both.parquet"
+    lines.filter(pl.col("journal_id") < "J000100").write_parquet(both)  # DE01 and US01 journals below 100
+    # Its keys run from (DE01, J000000) to (US01, J000099): a DE01 journal numbered above 100 may lie in
+    # either file as far as the statistics can tell.
+    later = tmp_path / "later.parquet"
+    lines.filter((pl.col("journal_id") >= "J000100") & (pl.col("entity_id") == "DE01")).write_parquet(later)
+    assert key_disjoint_groups([str(both), str(later)], ("entity_id", "journal_id"), target_rows=100) is None
+    # One entity per file: the ranges are the entities' own, and disjoint.
+    de, us = tmp_path / "de.parquet", tmp_path / "us.parquet"
+    lines.filter(pl.col("entity_id") == "DE01").write_parquet(de)
+    lines.filter(pl.col("entity_id") == "US01").write_parquet(us)
+    assert key_disjoint_groups([str(us), str(de)], ("entity_id", "journal_id"), target_rows=100) == [[str(de)],
+                                                                                                      [str(us)]]
+
+
+def test_files_without_statistics_are_not_grouped(tmp_path) -> None:
+    import pyarrow.parquet as pq
+    from auditray.engine import key_disjoint_groups
+
+    lines = ledger_lines(200).sort("entity_id", "journal_id")
+    path = tmp_path / "bare.parquet"
+    pq.write_table(lines.to_arrow(), path, write_statistics=False)
+    assert key_disjoint_groups([str(path)], ("entity_id", "journal_id"), target_rows=100) is None

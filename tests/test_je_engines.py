@@ -7,6 +7,7 @@ the model is fitted once on the driver: however Ray partitions the ledger, every
 from __future__ import annotations
 
 import pytest
+from auditray.engine import key_disjoint_groups
 from auditray.generate import GeneratorConfig, generate_engagement
 from auditray.je.analyze import analyze
 from polars.testing import assert_frame_equal
@@ -26,3 +27,9 @@ def test_local_and_ray_engines_give_identical_results(ray_session, tmp_path) -> 
     assert_frame_equal(local.lines, distributed.lines)
     assert local.population == distributed.population
     assert local.not_run == distributed.not_run
+    # Left to itself, Ray reads the generator's journal-ordered files group by group, with no shuffle.
+    assert key_disjoint_groups(source, ("entity_id", "journal_id"), target_rows=1_000) is not None
+    by_files = analyze(source, engine="ray")
+    assert_frame_equal(local.entries, by_files.entries)
+    assert_frame_equal(local.lines, by_files.lines)
+    assert local.population == by_files.population

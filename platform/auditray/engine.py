@@ -96,6 +96,88 @@ def _parquet_paths(source: str | Path | Sequence[str | Path]) -> list[str]:
     return paths
 
 
+# Key values this long may have been truncated in a writer's statistics: not trusted as bounds.
+_TRUSTED_KEY_LENGTH = 64
+
+
+def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -> list[list[str]] | None:
+    """The source's Parquet files in groups of about ``target_rows`` rows, such that every key lies wholly in
+    one group; ``None`` when the files' own statistics cannot prove that no key spans two files.
+
+    Ledgers are exported and ingested journal by journal, so a file usually holds a contiguous range of
+    (entity, journal) keys. Each row group's key range is read from the footer (no data is read): where no
+    range of one file meets a range of another, a partitioned computation can run file group by file group,
+    with no shuffle on Ray and no repeated reading locally, and still see every row of each key together.
+    """
+    if isinstance(source, (pl.DataFrame, pa.Table)) or not keys:
+        return None
+    import pyarrow.parquet as pq
+
+    spans: list[tuple[tuple, tuple, int]] = []
+    sizes: dict[int, tuple[tuple, int, str]] = {}
+    try:
+        paths = _parquet_paths(source)
+        for number, path in enumerate(paths):
+            metadata = pq.ParquetFile(path).metadata
+            file_spans = _key_spans(metadata, list(keys))
+            if file_spans is None:
+                return None
+            spans += [(low, high, number) for low, high in file_spans]
+            first = min((low for low, _ in file_spans), default=())
+            sizes[number] = (first, metadata.num_rows, path)
+    except (OSError, ValueError):
+        return None
+    if _spans_meet_across_files(spans):
+        return None
+    groups: list[list[str]] = []
+    rows = 0
+    for _, count, path in sorted(sizes.values(), key=lambda item: item[0]):
+        if not groups or rows >= target_rows:
+            groups.append([])
+            rows = 0
+        groups[-1].append(path)
+        rows += count
+    return groups
+
+
+def _spans_meet_across_files(spans: list[tuple[tuple, tuple, int]]) -> bool:
+    """Whether a key range of one file meets a key range of another (sweep in order of the ranges' starts,
+    keeping the two highest ends seen, of different files)."""
+    top: list[tuple[tuple, int]] = []  # (end, file), at most two, of different files, highest first
+    for low, high, file in sorted(spans, key=lambda span: span[0]):
+        others = [end for end, owner in top if owner != file]
+        if others and low <= others[0]:
+            return True
+        entries = [(end, owner) for end, owner in top if owner != file]
+        mine = max([high] + [end for end, owner in top if owner == file])
+        top = sorted([*entries, (mine, file)], key=lambda item: item[0], reverse=True)[:2]
+    return False
+
+
+def _key_spans(metadata: object, keys: list[str]) -> list[tuple[tuple, tuple]] | None:
+    """(lowest, highest) bound of each row group's keys in tuple order, or None when the statistics do not say.
+
+    The tuple of the key columns' minimums is a lower bound of every key in the row group (a key differs from
+    it first in a column where its value is above that column's minimum), the tuple of maximums an upper one.
+    """
+    names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+    if any(k not in names for k in keys):
+        return None
+    spans = []
+    for group in range(metadata.num_row_groups):
+        low, high = [], []
+        for key in keys:
+            stats = metadata.row_group(group).column(names.index(key)).statistics
+            if stats is None or not stats.has_min_max or not stats.has_null_count or stats.null_count:
+                return None
+            if any(isinstance(v, (str, bytes)) and len(v) >= _TRUSTED_KEY_LENGTH for v in (stats.min, stats.max)):
+                return None
+            low.append(stats.min)
+            high.append(stats.max)
+        spans.append((tuple(low), tuple(high)))
+    return spans
+
+
 def _row_count(source: Source) -> int | None:
     if isinstance(source, (pl.DataFrame, pa.Table)):
         return source.num_rows if isinstance(source, pa.Table) else source.height
@@ -171,8 +253,26 @@ def _run_ray(
             frame = frame.drop(_PARTITION)
         return computation.map(frame).to_arrow()
 
-    if computation.partition_by:
-        n = partitions or max(2, int(ray.cluster_resources().get("CPU", 2)) * 2)
+    cpus = int(ray.cluster_resources().get("CPU", 2))
+    groups = None
+    if computation.partition_by and not partitions:
+        rows = _row_count(source) or 0
+        groups = key_disjoint_groups(source, computation.partition_by, max(1, rows // (4 * max(1, cpus))))
+    if groups is not None:
+        # Every key lies in one group of files: each task reads its own files whole, no shuffle needed.
+        columns = list(computation.columns) if computation.columns is not None else None
+
+        def map_files(batch: pa.Table) -> pa.Table:
+            paths = batch.column("paths").to_pylist()[0]
+            frame = pl.scan_parquet(paths)
+            if columns is not None:
+                frame = frame.select(columns)
+            return computation.map(frame.collect()).to_arrow()
+
+        listing = ray.data.from_items([{"paths": group} for group in groups], override_num_blocks=len(groups))
+        mapped = listing.map_batches(map_files, batch_format="pyarrow", batch_size=1)
+    elif computation.partition_by:
+        n = partitions or max(2, cpus * 2)
         keys = list(computation.partition_by)
 
         def tag_partition(batch: pa.Table) -> pa.Table:

@@ -21,6 +21,7 @@ Money stays exact: amounts become integer cents (``money_to_cents``) for arithme
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,14 @@ import polars as pl
 
 from auditray.contract import GL_DETAIL
 from auditray.contract.money import money_to_cents
-from auditray.engine import BatchComputation, EngineName, Source, _parquet_paths, resolve_engine
+from auditray.engine import (
+    BatchComputation,
+    EngineName,
+    Source,
+    _parquet_paths,
+    key_disjoint_groups,
+    resolve_engine,
+)
 from auditray.engine import run as engine_run
 
 if TYPE_CHECKING:
@@ -153,9 +161,16 @@ class LazyComputation:
         if buckets <= 1 or not self.partition_by or self.combine is not None:
             result = self.batch().finish(self.core(scan(source)).collect(engine="streaming"))
             return step(result)
-        bucket = pl.struct(list(self.partition_by)).hash(seed=3) % buckets
-        parts = pl.concat([step(self.core(scan(source).filter(bucket == b)).collect(engine="streaming"))
-                           for b in range(buckets)], rechunk=False)
+        rows = source_row_count(source) or 0
+        groups = key_disjoint_groups(source, self.partition_by, max(1, math.ceil(rows / buckets)))
+        if groups is not None:
+            # Files that hold disjoint key ranges are buckets already: each line is read once.
+            parts = pl.concat([step(self.core(pl.scan_parquet(group)).collect(engine="streaming"))
+                               for group in groups], rechunk=False)
+        else:
+            bucket = pl.struct(list(self.partition_by)).hash(seed=3) % buckets
+            parts = pl.concat([step(self.core(scan(source).filter(bucket == b)).collect(engine="streaming"))
+                               for b in range(buckets)], rechunk=False)
         return parts if not ordered else parts.sort(list(self.sort_by)) if self.sort_by else parts
 
 
