@@ -140,10 +140,11 @@ class LazyComputation:
     partition_by: tuple[str, ...] = ()
     sort_by: tuple[str, ...] = ()
 
-    def batch(self) -> BatchComputation:
+    def batch(self, columns: tuple[str, ...] | None = None) -> BatchComputation:
         core = self.core
         return BatchComputation(name=self.name, map=lambda frame: core(frame.lazy()).collect(),
-                                combine=self.combine, partition_by=self.partition_by, sort_by=self.sort_by)
+                                combine=self.combine, partition_by=self.partition_by, sort_by=self.sort_by,
+                                columns=columns)
 
     def run(self, source: Source, *, engine: EngineName = "local", settings: Settings | None = None,
             partitions: int | None = None, buckets: int = 1, ordered: bool = True,
@@ -157,7 +158,11 @@ class LazyComputation:
         step = each or (lambda frame: frame)
         chosen = resolve_engine(engine, None, settings) if engine == "auto" else engine
         if chosen != "local":
-            return step(engine_run(self.batch(), source, engine="ray", settings=settings, partitions=partitions))
+            # Ray reads only the ledger fields the battery uses (``conform`` types them and fills the absent).
+            names = set(scan(source).collect_schema().names())
+            columns = tuple(f for f in LINE_FIELDS if f in names)
+            return step(engine_run(self.batch(columns), source, engine="ray", settings=settings,
+                                   partitions=partitions))
         if buckets <= 1 or not self.partition_by or self.combine is not None:
             result = self.batch().finish(self.core(scan(source)).collect(engine="streaming"))
             return step(result)
