@@ -175,7 +175,7 @@ def test_api_keys_are_shown_once_stored_hashed_and_revocable(sqlite_world: World
 def test_forged_expired_and_misused_tokens_are_refused(sqlite_world: World) -> None:
     world, alpha = sqlite_world, sqlite_world.alpha
     good = jwt.decode(alpha.tokens["partner"], options={"verify_signature": False})
-    forged = jwt.encode(good, "another server's secret", algorithm="HS256")
+    forged = jwt.encode(good, "another server's secret, long enough for HS256", algorithm="HS256")
     unsigned = jwt.encode(good, None, algorithm="none")
     expired_claims = {**good, "exp": int(time.time()) - 60}
     from auditray.auth.keys import derive_key
