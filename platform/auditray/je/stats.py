@@ -132,18 +132,22 @@ def sequence_numbers() -> BatchComputation:
     """
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        parts = pl.col("journal_id").str.extract_groups(r"^(.*?)(\d{1,18})$")
+        journal = pl.col("journal_id")
+        digits = journal.str.extract(r"(\d{1,18})$", 1)
         return journals.select(
             "entity_id", "journal_id", pl.col("fiscal_year").fill_null(-1).alias("sequence_year"),
-            parts.struct.field("1").alias("prefix"), parts.struct.field("2").cast(pl.Int64).alias("number"),
+            journal.str.head(journal.str.len_chars() - digits.str.len_chars()).alias("prefix"),
+            digits.cast(pl.Int64).alias("number"),
         )
 
     def combine(numbers: pl.DataFrame) -> pl.DataFrame:
         keys = ["entity_id", "sequence_year", "prefix"]
+        # Sorted once; the previous number is the previous row's within the same sequence (no window per key).
+        same = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift()) for k in keys])
         return (numbers.filter(pl.col("number").is_not_null())
                 .sort([*keys, "number", "journal_id"])
-                .with_columns(previous=pl.col("number").shift().over(keys),
-                              previous_journal=pl.col("journal_id").shift().over(keys))
+                .with_columns(previous=pl.when(same).then(pl.col("number").shift()),
+                              previous_journal=pl.when(same).then(pl.col("journal_id").shift()))
                 .with_columns(missing=pl.col("number") - pl.col("previous") - 1)
                 .filter(pl.col("missing") > 0)
                 .select("entity_id", "journal_id", "previous_journal", "missing"))
