@@ -19,12 +19,14 @@ map + combine computations over the whole population; entries are judged per par
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -125,6 +127,7 @@ def analyze(
 ) -> JEAnalysis:
     """Run the journal-entry battery over a ledger (Parquet files, a directory of them, or a frame)."""
     settings = settings or JETestSettings()
+    _warm_up(settings)
     say = progress or (lambda _: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -187,6 +190,38 @@ def analyze(
     finally:
         if spill_dir is not None:
             shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _warm_up(settings: JETestSettings) -> None:
+    """Import the digit tests' and the model's libraries, and load the compiled kernels, on a side thread.
+
+    Together about two seconds of single-threaded Python, otherwise spent on the critical path after the
+    passes over the lines; meanwhile those passes run in polars' own threads, which hold no interpreter lock.
+    """
+
+    def load() -> None:
+        import scipy.stats  # noqa: F401  (digit tests' p-values)
+
+        if settings.ml_enabled:
+            import sklearn.ensemble  # noqa: F401
+
+            from auditray.je import compiled
+
+            tiny = np.zeros((1, 1), dtype=np.float32)
+            one = np.zeros(1)
+            compiled.tail_minimum()(one, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
+                                    np.zeros(1, dtype=np.int64), 1, tiny, one.copy())
+            compiled.share_at_least()(one, one, one.copy())
+            compiled.forest_path_lengths()(tiny.reshape(-1), np.uint64(1), np.zeros(1, dtype=np.float32),
+                                           np.zeros(1, dtype=np.uint32), one, np.zeros(1, dtype=np.uint32), 0,
+                                           one.copy())
+
+    def quietly() -> None:
+        # A failure here is the main path's to report, where the library is first really used.
+        with contextlib.suppress(Exception):
+            load()
+
+    threading.Thread(target=quietly, name="auditray-je-warm-up", daemon=True).start()
 
 
 def _spill(journals: pl.DataFrame, paths: list[str]) -> Path:
