@@ -167,6 +167,16 @@ def test_a_file_holding_two_entities_is_bounded_by_both(tmp_path) -> None:
                                                                                                       [str(us)]]
 
 
+def test_a_file_larger_than_a_partition_is_not_taken_as_one(tmp_path) -> None:
+    from auditray.engine import key_disjoint_groups
+
+    lines = ledger_lines(2_000).sort("entity_id", "journal_id")
+    paths = _write_blocks(lines, tmp_path, blocks=2)
+    largest = max(pl.scan_parquet(p).select(pl.len()).collect().item() for p in paths)
+    assert key_disjoint_groups(paths, ("entity_id", "journal_id"), target_rows=largest) is not None
+    assert key_disjoint_groups(paths, ("entity_id", "journal_id"), target_rows=largest - 1) is None
+
+
 def test_files_without_statistics_are_not_grouped(tmp_path) -> None:
     import pyarrow.parquet as pq
     from auditray.engine import key_disjoint_groups

@@ -102,7 +102,9 @@ _TRUSTED_KEY_LENGTH = 64
 
 def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -> list[list[str]] | None:
     """The source's Parquet files in groups of about ``target_rows`` rows, such that every key lies wholly in
-    one group; ``None`` when the files' own statistics cannot prove that no key spans two files.
+    one group; ``None`` when the files' own statistics cannot prove that no key spans two files, or when a
+    file alone holds more than ``target_rows`` rows (it would make one partition too large for its worker;
+    the hash partitioning then spreads it).
 
     Ledgers are exported and ingested journal by journal, so a file usually holds a contiguous range of
     (entity, journal) keys. Each row group's key range is read from the footer (no data is read): where no
@@ -121,6 +123,8 @@ def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -
             metadata = pq.ParquetFile(path).metadata
             file_spans = _key_spans(metadata, list(keys))
             if file_spans is None:
+                return None
+            if metadata.num_rows > target_rows:
                 return None
             spans += [(low, high, number) for low, high in file_spans]
             first = min((low for low, _ in file_spans), default=())
