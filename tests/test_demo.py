@@ -25,15 +25,22 @@ def test_demo_engagement_flows_through_the_platform_on_ray(tmp_path: Path, ray_s
     assert result.audit_trail_ok
     assert len(result.planted_anomalies) == 23
     assert any("Completeness (ray engine)" in line for line in said)
+    # Journal-entry testing over the whole ledger, its findings recorded, the planted anomalies found.
+    assert result.je_entries > 0 and result.je_findings > 0
+    assert result.je_kinds_found >= 20 and result.je_planted_flagged >= 0.8
+    assert any("Journal-entry testing (ray engine)" in line for line in said)
 
     engine = make_engine(settings.resolved_database_url)
     with session_scope(engine) as session:
         run = svc.get_run(session, result.run_id, org_id=result.org_id)
         assert run.status == RunStatus.succeeded and run.code_version
         assert Path(run.result_uri, "roll_forward.parquet").is_file()
+        je_run = svc.get_run(session, result.je_run_id, org_id=result.org_id)
+        assert je_run.status == RunStatus.succeeded and Path(je_run.result_uri, "entries.parquet").is_file()
         actions = [e.action for e in audit_trail.events(session, org_id=result.org_id, limit=1000)]
     engine.dispose()
     assert actions.count("dataset.register") == 3
+    assert actions.count("run.start") == 2 and actions.count("run.finish") == 2
     assert {"organization.create", "engagement.create", "engagement.transition", "run.start", "run.finish"} <= set(actions)
 
     # A second demo run reuses the firm and adds a new engagement; the chain stays intact.

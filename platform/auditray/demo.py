@@ -2,8 +2,9 @@
 
 A newcomer's first run: a firm and its team, a client engagement, a synthetic multi-entity
 ledger exported the way clients send them, ingestion through validation into the dataset store,
-the population completeness check (GL rolls the TB forward) on the chosen engine, and the audit
-trail verified at the end. Later capabilities (JE testing, TB mapping, sampling) join this flow.
+the population completeness check (GL rolls the TB forward) on the chosen engine, journal-entry
+testing of the whole ledger with its findings recorded for review (and, since the ledger is synthetic, how
+many of the planted anomalies the tests found), and the audit trail verified at the end.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class DemoResult:
     accounts_checked: int = 0
     roll_forward_differences: int = 0
     planted_anomalies: dict[str, int] = field(default_factory=dict)
+    je_run_id: int | None = None
+    je_findings: int = 0
+    je_entries: int = 0
+    je_kinds_found: int = 0
+    je_planted_flagged: float = 0.0
     audit_events: int = 0
     audit_trail_ok: bool = False
     timings: dict[str, float] = field(default_factory=dict)
@@ -165,8 +171,11 @@ def run_demo(
 
     labels = pl.read_parquet(generated.labels)
     result.planted_anomalies = dict(sorted(labels.group_by("kind").len().iter_rows()))
-    say(f"Planted anomalies awaiting journal-entry testing: {labels.height:,} journals "
-        f"across {len(result.planted_anomalies)} kinds")
+
+    clock = time.perf_counter()
+    _journal_entry_testing(result, settings, engine=engine, gl_id=gl.id, inputs=inputs, labels=labels,
+                           actor=senior, say=say)
+    timings["je_testing"] = time.perf_counter() - clock
 
     with session_scope(db) as session:
         verified = audit_trail.verify(session)
@@ -175,6 +184,34 @@ def run_demo(
     result.timings = {k: round(v, 2) for k, v in timings.items()}
     db.dispose()
     return result
+
+
+def _journal_entry_testing(result: DemoResult, settings: Settings, *, engine: str, gl_id: int,
+                           inputs: dict[str, Path], labels: pl.DataFrame, actor: str, say: Say) -> None:
+    """The whole ledger through the JE battery, findings recorded; then the planted anomalies it found."""
+    from auditray.je.analyze import detection_report
+    from auditray.je.run import run_je_analysis
+
+    out = settings.data_dir / "runs" / f"je-engagement-{result.engagement_id}"
+    outcome = run_je_analysis(f"dataset:{gl_id}", out, engine=engine, trial_balance=inputs["trial_balance"],
+                              chart=inputs["chart_of_accounts"], engagement_id=result.engagement_id,
+                              org=result.org_id, actor=actor, app_settings=settings)
+    entries = outcome.analysis.entries
+    report = detection_report(entries, labels)
+    found = sum(1 for kind in report["recall"].values() if kind["found"] > 0)
+    flagged = labels.select("entity_id", "journal_id").unique().join(
+        entries.filter(pl.col("risk_band") != "low").select("entity_id", "journal_id"),
+        on=["entity_id", "journal_id"], how="semi").height
+    result.je_run_id, result.je_findings, result.je_entries = outcome.run_id, outcome.findings, entries.height
+    result.je_kinds_found = found
+    result.je_planted_flagged = round(flagged / report["planted_entries"], 4) if report["planted_entries"] else 0.0
+    bands = dict(entries.group_by("risk_band").len().iter_rows())
+    say(f"Journal-entry testing ({engine} engine): {entries.height:,} entries, {bands.get('high', 0):,} high and "
+        f"{bands.get('medium', 0):,} medium risk; {outcome.findings:,} findings recorded for review (run "
+        f"{outcome.run_id}, outputs in {out})")
+    say(f"Planted anomalies: {report['planted_entries']:,} entries of {len(report['recall'])} kinds; "
+        f"{found} kinds found by their own test, {result.je_planted_flagged:.1%} of the planted entries in the "
+        f"medium or high band")
 
 
 def _engagement_from(facts: dict[str, Any]):

@@ -18,7 +18,8 @@ def demo(
     data_dir: Path = typer.Option(None, help="Data directory (default: AUDITRAY_DATA_DIR or ~/.auditray)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON at the end."),
 ) -> None:
-    """Run a demo engagement: firm, team, engagement, synthetic ledger, ingestion, completeness, audit trail."""
+    """Run a demo engagement: firm, team, engagement, synthetic ledger, ingestion, completeness, journal-entry
+    testing with findings recorded, audit trail."""
     run_demo_command(lines=lines, seed=seed, engine=engine, data_dir=data_dir, as_json=as_json)
 
 
