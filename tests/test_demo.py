@@ -29,6 +29,8 @@ def test_demo_engagement_flows_through_the_platform_on_ray(tmp_path: Path, ray_s
     assert result.je_entries > 0 and result.je_findings > 0
     assert result.je_kinds_found >= 20 and result.je_planted_flagged >= 0.8
     assert any("Journal-entry testing (ray engine)" in line for line in said)
+    # The trial balance mapped account by account; 59 lines drawn for the approval-control test (Table A-1).
+    assert result.tb_accounts == result.accounts_checked and result.sample_items == 59
 
     engine = make_engine(settings.resolved_database_url)
     with session_scope(engine) as session:
@@ -37,10 +39,12 @@ def test_demo_engagement_flows_through_the_platform_on_ray(tmp_path: Path, ray_s
         assert Path(run.result_uri, "roll_forward.parquet").is_file()
         je_run = svc.get_run(session, result.je_run_id, org_id=result.org_id)
         assert je_run.status == RunStatus.succeeded and Path(je_run.result_uri, "entries.parquet").is_file()
+        for run_id in (result.tb_run_id, result.sample_run_id):
+            assert svc.get_run(session, run_id, org_id=result.org_id).status == RunStatus.succeeded
         actions = [e.action for e in audit_trail.events(session, org_id=result.org_id, limit=1000)]
     engine.dispose()
     assert actions.count("dataset.register") == 3
-    assert actions.count("run.start") == 2 and actions.count("run.finish") == 2
+    assert actions.count("run.start") == 4 and actions.count("run.finish") == 4
     assert {"organization.create", "engagement.create", "engagement.transition", "run.start", "run.finish"} <= set(actions)
 
     # A second demo run reuses the firm and adds a new engagement; the chain stays intact.

@@ -4,7 +4,9 @@ A newcomer's first run: a firm and its team, a client engagement, a synthetic mu
 ledger exported the way clients send them, ingestion through validation into the dataset store,
 the population completeness check (GL rolls the TB forward) on the chosen engine, journal-entry
 testing of the whole ledger with its findings recorded for review (and, since the ledger is synthetic, how
-many of the planted anomalies the tests found), and the audit trail verified at the end.
+many of the planted anomalies the tests found), the trial balance mapped to the standard chart, a
+random sample of ledger lines for a test of approval controls (sized by the AICPA guide's Table A-1), and
+the audit trail verified at the end. The last two are registered runs, exactly as the API runs them.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ class DemoResult:
     je_entries: int = 0
     je_kinds_found: int = 0
     je_planted_flagged: float = 0.0
+    tb_run_id: int | None = None
+    tb_accounts: int = 0
+    tb_review: int = 0
+    sample_run_id: int | None = None
+    sample_items: int = 0
     audit_events: int = 0
     audit_trail_ok: bool = False
     timings: dict[str, float] = field(default_factory=dict)
@@ -177,6 +184,32 @@ def run_demo(
                            actor=senior, say=say)
     timings["je_testing"] = time.perf_counter() - clock
 
+    clock = time.perf_counter()
+    coa = registered["chart_of_accounts"]
+    mapped = _registered_run(settings, db, "tb_normalization", {"tb_dataset": tb.id, "coa_dataset": coa.id},
+                             result, actor=senior)
+    result.tb_run_id = mapped["run_id"]
+    mapping = mapped["summary"]["mapping"]
+    result.tb_accounts, result.tb_review = int(mapping["accounts"]), int(mapping["needs_review"])
+    sources = ", ".join(f"{n:,} by {source.replace('_', ' ')}" for source, n in mapping["by_source"].items() if n)
+    say(f"Trial balance mapped to the standard chart (run {mapped['run_id']}): {result.tb_accounts:,} accounts, "
+        f"{sources}; {result.tb_review:,} sent to review")
+    timings["tb_mapping"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    from auditray.sampling.attribute import attribute_sample_size
+
+    # A test of the approval control over journal lines: 5 % tolerable deviation rate, none expected, 5 % risk
+    # of overreliance (AICPA Audit Sampling, Table A-1).
+    plan = attribute_sample_size("0.05", "0", "0.05")
+    sampled = _registered_run(settings, db, "sampling", {
+        "population_dataset": gl.id, "method": "random", "seed": seed, "sample_size": plan.sample_size,
+        "keys": ["entity_id", "journal_id", "line_number"]}, result, actor=senior)
+    result.sample_run_id, result.sample_items = sampled["run_id"], int(sampled["items"])
+    say(f"Random sample for the approval-control test (run {sampled['run_id']}): {result.sample_items} ledger "
+        f"lines (Table A-1: 5 % tolerable, 0 % expected deviations, 5 % risk), seed {seed}")
+    timings["sampling"] = time.perf_counter() - clock
+
     with session_scope(db) as session:
         verified = audit_trail.verify(session)
     result.audit_trail_ok, result.audit_events = verified.ok, verified.count
@@ -212,6 +245,25 @@ def _journal_entry_testing(result: DemoResult, settings: Settings, *, engine: st
     say(f"Planted anomalies: {report['planted_entries']:,} entries of {len(report['recall'])} kinds; "
         f"{found} kinds found by their own test, {result.je_planted_flagged:.1%} of the planted entries in the "
         f"medium or high band")
+
+
+def _registered_run(settings: Settings, db: Any, kind: str, parameters: dict[str, Any], result: DemoResult, *,
+                    actor: str) -> dict[str, Any]:
+    """Start a run of ``kind`` in the store and execute it here, as the API's inline launcher does."""
+    from auditray import runs
+    from auditray.store import session_scope
+
+    with session_scope(db) as session:
+        run, _ = runs.start(session, kind, parameters, org_id=result.org_id, engagement_id=result.engagement_id,
+                            actor=actor)
+        run_id, validated = run.id, dict(run.parameters)
+    status = runs.execute(kind, run_id, result.org_id, result.engagement_id, actor, validated, settings)
+    if status != "succeeded":
+        raise RuntimeError(f"the demo's {kind} run {run_id} {status}; its log is in the store")
+    uri = runs.results_uri(settings, org_id=result.org_id, run_id=run_id)
+    tables = runs.result_tables(uri)
+    items = runs.read_result(uri, "selection").height if "selection" in tables else 0
+    return {"run_id": run_id, "summary": runs.read_summary(uri), "items": items}
 
 
 def _engagement_from(facts: dict[str, Any]):

@@ -19,7 +19,7 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON at the end."),
 ) -> None:
     """Run a demo engagement: firm, team, engagement, synthetic ledger, ingestion, completeness, journal-entry
-    testing with findings recorded, audit trail."""
+    testing with findings recorded, trial-balance mapping, a controls-test sample, audit trail."""
     run_demo_command(lines=lines, seed=seed, engine=engine, data_dir=data_dir, as_json=as_json)
 
 
