@@ -242,14 +242,15 @@ def _run_ray(
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
-    if isinstance(source, pl.DataFrame):
-        ds = ray.data.from_arrow(source.to_arrow())
-    elif isinstance(source, pa.Table):
-        ds = ray.data.from_arrow(source)
-    else:
-        ds = ray.data.read_parquet(_parquet_paths(source))
-    if computation.columns is not None:
-        ds = ds.select_columns(list(computation.columns))
+
+    def dataset() -> ray.data.Dataset:
+        if isinstance(source, pl.DataFrame):
+            ds = ray.data.from_arrow(source.to_arrow())
+        elif isinstance(source, pa.Table):
+            ds = ray.data.from_arrow(source)
+        else:
+            ds = ray.data.read_parquet(_parquet_paths(source))
+        return ds.select_columns(list(computation.columns)) if computation.columns is not None else ds
 
     def map_partition(batch: pa.Table) -> pa.Table:
         frame = pl.from_arrow(batch)
@@ -286,11 +287,11 @@ def _run_ray(
             part = frame.select(pl.struct(keys).hash(seed=0) % n).to_series()
             return frame.with_columns(part.alias(_PARTITION)).to_arrow()
 
-        ds = ds.map_batches(tag_partition, batch_format="pyarrow", batch_size=None)
+        ds = dataset().map_batches(tag_partition, batch_format="pyarrow", batch_size=None)
         # One shuffle partition per engine partition: the default (200) costs seconds even on small inputs.
         mapped = ds.groupby(_PARTITION, num_partitions=n).map_groups(map_partition, batch_format="pyarrow")
     else:
-        mapped = ds.map_batches(map_partition, batch_format="pyarrow", batch_size=None)
+        mapped = dataset().map_batches(map_partition, batch_format="pyarrow", batch_size=None)
 
     tables = [t for t in ray.get(mapped.to_arrow_refs()) if t.num_rows or t.num_columns]
     partials = pl.concat([pl.from_arrow(t) for t in tables], how="vertical_relaxed") if tables else pl.DataFrame()

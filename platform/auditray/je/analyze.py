@@ -207,14 +207,7 @@ def _warm_up(settings: JETestSettings) -> None:
 
             from auditray.je import compiled
 
-            tiny = np.zeros((1, 1), dtype=np.float32)
-            one = np.zeros(1)
-            compiled.tail_minimum()(one, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
-                                    np.zeros(1, dtype=np.int64), 1, tiny, one.copy())
-            compiled.share_at_least()(one, one, one.copy())
-            compiled.forest_path_lengths()(tiny.reshape(-1), np.uint64(1), np.zeros(1, dtype=np.float32),
-                                           np.zeros(1, dtype=np.uint32), one, np.zeros(1, dtype=np.uint32), 0,
-                                           one.copy())
+            compiled.warm_up()
 
     def quietly() -> None:
         # A failure here is the main path's to report, where the library is first really used.

@@ -106,4 +106,19 @@ def forest_path_lengths() -> Callable[..., Any]:
     return walk
 
 
-__all__ = ["BLOCK", "BOTH", "CATEGORY", "RIGHT", "forest_path_lengths", "share_at_least", "tail_minimum"]
+def warm_up() -> None:
+    """Compile (or load from the disk cache) every kernel for the argument types the model passes them, on
+    inputs of one element: the first real call then finds them ready."""
+    import numpy as np
+
+    one = np.zeros(1)
+    matrix = np.zeros((1, 1), dtype=np.float32)
+    tail_minimum()(one, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                   1, matrix, one.copy())
+    share_at_least()(one, one, one.copy())
+    forest_path_lengths()(matrix.reshape(-1), np.uint64(1), np.zeros(1, dtype=np.float32),
+                          np.zeros(1, dtype=np.uint32), one, np.zeros(1, dtype=np.uint32), 0, one.copy())
+
+
+__all__ = ["BLOCK", "BOTH", "CATEGORY", "RIGHT", "forest_path_lengths", "share_at_least", "tail_minimum",
+           "warm_up"]
