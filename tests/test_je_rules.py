@@ -276,3 +276,35 @@ def test_a_sign_most_entries_show_weighs_less_and_is_still_listed(clean: list[di
     entry = unadjusted.entries.filter(pl.col("journal_id") == "JE000001").row(0, named=True)
     assert entry["risk_score"] == pytest.approx(TESTS["missing_description"].weight)
     assert unadjusted.population["entities"][ENTITY]["common_tests"] == {}
+
+
+def _every_key_alike(columns) -> pl.Expr:
+    return pl.col(f"_h_{columns[0]}") * 0 + 7
+
+
+def _entity_only(columns) -> pl.Expr:
+    return pl.col("_h_entity_id")
+
+
+@pytest.mark.parametrize("collide", [_every_key_alike, _entity_only], ids=["one hash for all", "entity hash"])
+def test_context_joins_stay_exact_when_key_hashes_collide(clean: list[dict], monkeypatch: pytest.MonkeyPatch,
+                                                          collide) -> None:
+    """Entries meet their context (users, pairs, flags, calendar) by a 64-bit hash of the keys; a hash shared
+    by two keys must never hand an entry another key's figures."""
+    from auditray.je import rules
+
+    rows = MUTATIONS["split_entry"](MUTATIONS["duplicate_entry"](MUTATIONS["sequence_gap"](
+        MUTATIONS["recurring_ending"](MUTATIONS["unusual_user"](clean)))))
+    expected = run(rows).entries
+    monkeypatch.setattr(rules, "key_hash", collide)
+    assert run(rows).entries.equals(expected)
+
+
+def test_a_hash_that_met_another_key_is_caught_on_the_matched_rows() -> None:
+    from auditray.je.rules import _met_other_keys
+
+    keys = pl.DataFrame({"entity_id": ["E1", "E1", "E1"], "journal_id": ["J1", "J2", "J3"]})
+    own = pl.DataFrame({"_right_entity_id": ["E1", None, None], "_right_journal_id": ["J1", None, None]})
+    other = pl.DataFrame({"_right_entity_id": ["E1", None, "E1"], "_right_journal_id": ["J1", None, "J1"]})
+    assert not _met_other_keys(keys, own, ["entity_id", "journal_id"])
+    assert _met_other_keys(keys, other, ["entity_id", "journal_id"])

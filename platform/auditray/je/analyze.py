@@ -493,8 +493,10 @@ def _judge(context: rules.EntryContext, models: dict[str, anomaly_model.EntityMo
            settings: JETestSettings) -> Callable[[pl.DataFrame], pl.DataFrame]:
     """The per-partition judgement of entries: context, model score, test strengths, risk and reasons."""
 
+    tables = rules.ContextTables(context)
+
     def judge(journals: pl.DataFrame) -> pl.DataFrame:
-        frame = rules.with_context(journals, context)
+        frame = rules.with_context(journals, context, tables)
         if models:
             features = anomaly_model.entry_features(frame, holidays=context.holidays,
                                                     business_weekdays=context.business_weekdays)

@@ -12,6 +12,7 @@ reduced to the entry's strongest line by the journal summary: an entry keeps the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 
@@ -99,37 +100,120 @@ def _day_table(ctx: EntryContext) -> pl.DataFrame:
 
 _JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "debit_account", "credit_account", "effective_date",
               "debit_cents")
+_KEY_SEED = 240_161
+# Every column that is part of a context table's key.
+_HASHED_KEYS = ("entity_id", "journal_id", "entered_by", "debit_account", "credit_account", "debit_group",
+                "credit_group", "ending_cents", "effective_date")
 
 
-def with_context(journals: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
+def hashed(columns: Sequence[str]) -> dict[str, pl.Expr]:
+    """Each key column's own 64-bit hash as ``_h_<column>``: a text is hashed once, then its hash is combined
+    into every key it belongs to (hashing integers costs a fraction of hashing text)."""
+    return {f"_h_{c}": pl.col(c).hash(_KEY_SEED) for c in columns}
+
+
+def key_hash(columns: Sequence[str]) -> pl.Expr:
+    """A 64-bit hash of the key columns (from their ``_h_<column>`` hashes), null when any of them is null:
+    a null key matches nothing, as in a join on the columns themselves."""
+    names = list(columns)
+    return pl.when(pl.all_horizontal([pl.col(c).is_not_null() for c in names])).then(
+        pl.struct([pl.col(f"_h_{c}") for c in names]).hash(_KEY_SEED))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A context table joined by ``on``. ``complete``: every entry's key is in the table (it was counted
+    over the same entries), so a hash that is unique among the table's keys identifies the key exactly."""
+
+    table: pl.DataFrame
+    on: tuple[str, ...]
+    complete: bool
+
+
+def lookups(ctx: EntryContext) -> list[Lookup]:
+    """Every context table an entry is judged against, with its join keys."""
+    complete = [
+        (ctx.facts, ("entity_id",)),
+        (_user_table(ctx), ("entity_id", "entered_by")),
+        (ctx.pairs.rename({"journals": "pair_journals"}), ("entity_id", "debit_account", "credit_account")),
+        (ctx.group_pairs.rename({"journals": "group_pair_journals"}), ("entity_id", "debit_group", "credit_group")),
+        (ctx.user_accounts.rename({"account": "debit_account", "journals": "user_account_journals"}),
+         ("entity_id", "entered_by", "debit_account")),
+    ]
+    partial = [
+        (_journal_table(ctx), ("entity_id", "journal_id")),
+        (ctx.endings, ("entity_id", "entered_by", "debit_account", "credit_account", "ending_cents")),
+        # Period-end windows and the next period end of every day (a day calendar, joined like the other
+        # tables: no sort of the whole population).
+        (_day_table(ctx), ("entity_id", "effective_date")),
+    ]
+    return [*[Lookup(t, on, True) for t, on in complete], *[Lookup(t, on, False) for t, on in partial]]
+
+
+class ContextTables:
+    """The context tables made ready for hash joins, once per analysis (or Ray partition), not per slice.
+
+    Each table is joined on a 64-bit hash of its key columns rather than on the text keys themselves (a
+    hash table of millions of text keys costs several times more). The answer is exact, not probabilistic:
+    a table in which two keys share a hash is joined on its key columns instead, and for an incomplete
+    table the matched rows' keys are compared with the table's (a row that met another key's hash sends
+    that table back to the join on the key columns).
+    """
+
+    def __init__(self, ctx: EntryContext, key: Callable[[Sequence[str]], pl.Expr] | None = None) -> None:
+        self.ctx = ctx
+        self.key = key or key_hash
+        self.tables: list[tuple[Lookup, list[str], pl.DataFrame | None]] = []
+        for number, lookup in enumerate(lookups(ctx)):
+            on = list(lookup.on)
+            values = [c for c in lookup.table.columns if c not in on]
+            keyed = (lookup.table.with_columns(**hashed(on)).with_columns(self.key(on).alias(f"_key{number}"))
+                     .filter(pl.col(f"_key{number}").is_not_null()))
+            carried = [] if lookup.complete else [pl.col(c).alias(f"_right_{c}") for c in on]
+            right = (keyed.select(f"_key{number}", *values, *carried)
+                     if keyed[f"_key{number}"].n_unique() == keyed.height else None)
+            self.tables.append((lookup, values, right))
+
+    def join(self, keys: pl.DataFrame) -> list[pl.DataFrame]:
+        """Each table's value columns for every row of ``keys`` (the key columns, hashed), in order."""
+        keyed = keys.select([self.key(lookup.on).alias(f"_key{number}")
+                             for number, (lookup, _, right) in enumerate(self.tables) if right is not None])
+        found = []
+        for number, (lookup, values, right) in enumerate(self.tables):
+            on = list(lookup.on)
+            if right is not None:
+                joined = keyed.select(f"_key{number}").join(right, on=f"_key{number}", how="left",
+                                                            maintain_order="left")
+                if lookup.complete or not _met_other_keys(keys.select(on), joined, on):
+                    found.append(joined.select(values))
+                    continue
+            found.append(keys.select(on).join(lookup.table, on=on, how="left", maintain_order="left").select(values))
+        return found
+
+
+def _met_other_keys(keys: pl.DataFrame, joined: pl.DataFrame, on: list[str]) -> bool:
+    """Did a row's hash meet a table key other than its own? Compared on the matched rows only."""
+    both = keys.hstack(joined.select(f"_right_{c}" for c in on)).filter(pl.col(f"_right_{on[0]}").is_not_null())
+    return bool(both.select(pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"_right_{c}")) for c in on]).any())
+                .item())
+
+
+def with_context(journals: pl.DataFrame, ctx: EntryContext, tables: ContextTables | None = None) -> pl.DataFrame:
     """The journal summary beside everything the tests compare against (left joins: no row is lost).
 
     The joins run on a narrow frame of the join keys, in the entries' order, and the context columns are
-    then set beside the full summary: each join copies a few columns, not the whole summary.
+    then set beside the full summary. ``tables``: the context made ready once (``ContextTables``), for
+    callers that judge the population slice by slice.
     """
-    keys = journals.select(_JOIN_KEYS).lazy()
+    tables = tables or ContextTables(ctx)
     digits = ctx.account_group_digits
-
-    def left(frame: pl.LazyFrame, other: pl.DataFrame, on: list[str] | str) -> pl.LazyFrame:
-        return frame.join(other.lazy(), on=on, how="left", maintain_order="left")
-
-    frame = left(keys, ctx.facts, "entity_id")
-    frame = left(frame, _user_table(ctx), ["entity_id", "entered_by"])
-    frame = left(frame, ctx.pairs.rename({"journals": "pair_journals"}),
-                 ["entity_id", "debit_account", "credit_account"])
-    frame = frame.with_columns(debit_group=account_group(pl.col("debit_account"), digits),
-                               credit_group=account_group(pl.col("credit_account"), digits))
-    frame = left(frame, ctx.group_pairs.rename({"journals": "group_pair_journals"}),
-                 ["entity_id", "debit_group", "credit_group"])
-    frame = left(frame, ctx.user_accounts.rename({"account": "debit_account", "journals": "user_account_journals"}),
-                 ["entity_id", "entered_by", "debit_account"])
-    frame = left(frame, _journal_table(ctx), ["entity_id", "journal_id"])
-    frame = frame.with_columns(ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents)
-    frame = left(frame, ctx.endings, ["entity_id", "entered_by", "debit_account", "credit_account", "ending_cents"])
-    # Period-end windows and the next period end of every day (a day calendar, joined like the other
-    # tables: no sort of the whole population).
-    frame = left(frame, _day_table(ctx), ["entity_id", "effective_date"])
-    context = frame.drop(_JOIN_KEYS).collect()
+    keys = journals.select(_JOIN_KEYS).with_columns(
+        debit_group=account_group(pl.col("debit_account"), digits),
+        credit_group=account_group(pl.col("credit_account"), digits),
+        ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents)
+    keys = keys.with_columns(**hashed(_HASHED_KEYS))
+    context = pl.concat([keys.select("debit_group", "credit_group", "ending_cents"), *tables.join(keys)],
+                        how="horizontal")
     if context.height != journals.height:
         raise AssertionError("a context table has duplicate keys: an entry would be judged twice")
     return journals.hstack(context)
