@@ -308,3 +308,21 @@ def test_a_hash_that_met_another_key_is_caught_on_the_matched_rows() -> None:
     other = pl.DataFrame({"_right_entity_id": ["E1", None, "E1"], "_right_journal_id": ["J1", None, "J1"]})
     assert not _met_other_keys(keys, own, ["entity_id", "journal_id"])
     assert _met_other_keys(keys, other, ["entity_id", "journal_id"])
+
+
+def test_entries_rank_by_risk_then_model_score_then_a_fixed_tie_break(clean: list[dict],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditray.je import analyze as analysis_module
+
+    entries = run(MUTATIONS["split_entry"](MUTATIONS["unusual_user"](clean))).entries
+    judged = entries.drop("risk_rank").sample(fraction=1.0, shuffle=True, seed=3)
+    ranked = analysis_module.rank(judged)
+    assert ranked["risk_rank"].to_list() == list(range(1, entries.height + 1))
+    assert ranked["risk_score"].is_sorted(descending=True)
+    quiet = ranked.filter(pl.col("risk_score") == 0)
+    assert quiet.select(analysis_module.tie_break())["entity_id"].is_sorted(), "ties in hash order"
+    assert ranked.equals(analysis_module.rank(judged.reverse())), "the input order does not matter"
+    # Should two tied entries share a hash, their text decides.
+    monkeypatch.setattr(analysis_module, "tie_break", lambda: pl.col("line_count").cast(pl.UInt64) * 0)
+    by_text = analysis_module.rank(judged).filter(pl.col("risk_score") == 0)
+    assert by_text["journal_id"].is_sorted() and not quiet["journal_id"].is_sorted()

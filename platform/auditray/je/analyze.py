@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -236,6 +237,11 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     """Everything after the two passes over the lines: statistics, facts, model, judgement, outputs."""
     journals = handed.pop()
     modulus = int(settings.recurring_ending_modulus * 100)
+    # The digit tests read the lines again and need nothing computed here: they run beside the statistics
+    # (polars releases the interpreter lock, and neither keeps both cores busy on its own).
+    digit_tests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditray-je-digits")
+    digits_done = digit_tests.submit(_benford, source, settings, coverage, rows)
+    digit_tests.shutdown(wait=False)
     population_stats = stats.together({
         "users": stats.USER_ACTIVITY,
         "pairs": stats.ACCOUNT_PAIRS,
@@ -256,7 +262,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
 
     not_run = tests_not_run(settings, coverage, rows, accounts, journals, chart)
     say("digit tests")
-    benford_lines, benford_reason = _benford(source, settings, coverage, rows)
+    benford_lines, benford_reason = digits_done.result()
     if benford_reason:
         not_run.setdefault("benford_outlier", benford_reason)
     lap("benford")
@@ -536,13 +542,14 @@ def rank(judged: pl.DataFrame) -> pl.DataFrame:
     """
     # One chunk: gathering rows from a frame of many chunks costs several times more.
     judged = judged.rechunk()
-    tie = pl.struct("entity_id", "journal_id").hash(seed=_RANK_SEED)
-    keys = judged.select("risk_score", "ml_score", _tie=tie).with_row_index("_row")
+    keys = judged.select("risk_score", "ml_score", _tie=tie_break()).with_row_index("_row")
     # Least significant key first; each stable sort keeps the order of the keys sorted before it.
     keys = (keys.sort("_tie")
             .sort("ml_score", descending=True, nulls_last=True, maintain_order=True)
             .sort("risk_score", descending=True, maintain_order=True))
-    clash = keys.select(pl.struct("risk_score", "ml_score", "_tie").is_first_distinct().not_().any()).item()
+    # Sorted by the three keys, equal keys sit side by side: a clash is a row equal to the one before it.
+    clash = keys.select(pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift()) for c in ("risk_score", "ml_score",
+                                                                                            "_tie")]).any()).item()
     if clash:
         ordered = judged.sort(["risk_score", "ml_score", "entity_id", "journal_id"],
                               descending=[True, True, False, False], nulls_last=True)
@@ -552,6 +559,11 @@ def rank(judged: pl.DataFrame) -> pl.DataFrame:
 
 
 _RANK_SEED = 2401
+
+
+def tie_break() -> pl.Expr:
+    """The last key of the ranking: a fixed 64-bit hash of entity and journal (the same in every run)."""
+    return pl.struct("entity_id", "journal_id").hash(seed=_RANK_SEED)
 
 
 # --- The population summary --------------------------------------------------------------------------
