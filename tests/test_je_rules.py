@@ -326,3 +326,9 @@ def test_entries_rank_by_risk_then_model_score_then_a_fixed_tie_break(clean: lis
     monkeypatch.setattr(analysis_module, "tie_break", lambda: pl.col("line_count").cast(pl.UInt64) * 0)
     by_text = analysis_module.rank(judged).filter(pl.col("risk_score") == 0)
     assert by_text["journal_id"].is_sorted() and not quiet["journal_id"].is_sorted()
+    # Entries with no risk are put in order without their (empty) lists; were one ever listed, it keeps them.
+    monkeypatch.undo()
+    odd = judged.with_columns(risk_score=pl.when(pl.col("tests").list.len() > 0).then(0.0)
+                              .otherwise(pl.col("risk_score")))
+    kept = analysis_module.rank(odd).filter(pl.col("tests").list.len() > 0)
+    assert kept.height == entries.filter(pl.col("tests").list.len() > 0).height > 0
