@@ -332,3 +332,16 @@ def test_entries_rank_by_risk_then_model_score_then_a_fixed_tie_break(clean: lis
                               .otherwise(pl.col("risk_score")))
     kept = analysis_module.rank(odd).filter(pl.col("tests").list.len() > 0)
     assert kept.height == entries.filter(pl.col("tests").list.len() > 0).height > 0
+
+
+def test_a_sequence_gap_names_the_journal_before_it_even_when_numbers_repeat() -> None:
+    from auditray.je.stats import sequence_numbers
+
+    gaps = sequence_numbers()
+    journals = pl.DataFrame({"entity_id": ["E1"] * 5 + ["E2"] * 2,
+                             "journal_id": ["JE-005", "JE-001", "JE-0001", "AP-7", "AP-9", "JE-001", "JE-004"],
+                             "fiscal_year": [2025] * 7}, schema_overrides={"fiscal_year": pl.Int16})
+    found = gaps.finish(gaps.map(journals))
+    # JE-0001 and JE-001 are both number 1 of sequence "JE-": the journal id orders them, the later one is
+    # the journal before JE-005. Each entity and each prefix is its own sequence.
+    assert found.rows() == [("E1", "AP-9", "AP-7", 1), ("E1", "JE-005", "JE-001", 3), ("E2", "JE-004", "JE-001", 2)]

@@ -142,12 +142,18 @@ def sequence_numbers() -> BatchComputation:
 
     def combine(numbers: pl.DataFrame) -> pl.DataFrame:
         keys = ["entity_id", "sequence_year", "prefix"]
+        numbers = numbers.filter(pl.col("number").is_not_null())
+        # Each sequence gets a small integer code (there are few sequences), so that the sort is over integers;
+        # the journal id decides only between equal numbers of one sequence, which are rare.
+        sequences = numbers.select(keys).unique().sort(keys).with_row_index("_sequence")
+        coded = numbers.join(sequences, on=keys, how="left")
+        same = pl.col("_sequence") == pl.col("_sequence").shift()
+        ordered = coded.sort("_sequence", "number")
+        if ordered.select((same & (pl.col("number") == pl.col("number").shift())).any()).item():
+            ordered = coded.sort("_sequence", "number", "journal_id")
         # Sorted once; the previous number is the previous row's within the same sequence (no window per key).
-        same = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift()) for k in keys])
-        return (numbers.filter(pl.col("number").is_not_null())
-                .sort([*keys, "number", "journal_id"])
-                .with_columns(previous=pl.when(same).then(pl.col("number").shift()),
-                              previous_journal=pl.when(same).then(pl.col("journal_id").shift()))
+        return (ordered.with_columns(previous=pl.when(same).then(pl.col("number").shift()),
+                                     previous_journal=pl.when(same).then(pl.col("journal_id").shift()))
                 .with_columns(missing=pl.col("number") - pl.col("previous") - 1)
                 .filter(pl.col("missing") > 0)
                 .select("entity_id", "journal_id", "previous_journal", "missing"))
