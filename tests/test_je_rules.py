@@ -345,3 +345,20 @@ def test_a_sequence_gap_names_the_journal_before_it_even_when_numbers_repeat() -
     # JE-0001 and JE-001 are both number 1 of sequence "JE-": the journal id orders them, the later one is
     # the journal before JE-005. Each entity and each prefix is its own sequence.
     assert found.rows() == [("E1", "AP-9", "AP-7", 1), ("E1", "JE-005", "JE-001", 3), ("E2", "JE-004", "JE-001", 2)]
+
+
+@pytest.mark.parametrize("numbers", [[3, 1, 7, 2, 10], [1, 2**60, 5, 2**60 + 3, 9]], ids=["packed", "too-wide"])
+def test_sequence_holes_from_one_integer_sort_equal_the_plain_sort(numbers: list[int]) -> None:
+    from auditray.je import stats
+
+    years = [2025, 2025, 2025, 2024, 2024]
+    frame = pl.DataFrame({"entity_id": ["E1", "E1", "E1", "E1", "E1"] * 2 + ["E2"] * 5,
+                          "journal_id": [f"JE{n}" for n in numbers] + [f"AP{n}" for n in numbers]
+                          + [f"JE{n}" for n in numbers],
+                          "sequence_year": years * 3,
+                          "prefix": ["JE"] * 5 + ["AP"] * 5 + ["JE"] * 5,
+                          "number": numbers * 3})
+    by_integers = stats._gaps_by_integers(frame).sort("entity_id", "journal_id")
+    by_sort = stats._gaps_by_sort(frame).sort("entity_id", "journal_id")
+    assert by_integers.equals(by_sort)
+    assert by_integers.height == 9  # per sequence: 1 -> 3 -> 7 in 2025, 2 -> 10 in 2024 (or the wide ones)

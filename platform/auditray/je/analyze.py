@@ -43,7 +43,7 @@ import polars as pl
 from auditray.contract.money import MONEY_SUM_DTYPE, cents_to_money
 from auditray.engine import BatchComputation, EngineName, Source, resolve_engine
 from auditray.engine import run as engine_run
-from auditray.je import anomaly_model, rules, stats
+from auditray.je import anomaly_model, grouping, rules, stats
 from auditray.je.catalogue import CATALOGUE, TEST_IDS, catalogue_table
 from auditray.je.facts import (
     EntityFacts,
@@ -602,8 +602,9 @@ def population_totals(journals: pl.DataFrame, facts: dict[str, EntityFacts]) -> 
         unbalanced_net=pl.col("balance_cents").filter(pl.col("balance_cents") != 0).sum(),
         unbalanced_abs=pl.col("balance_cents").abs().sum(),
     )
-    by_period = (journals.group_by("entity_id", "fiscal_year", "period")
-                 .agg(journals=pl.len(), debits=pl.col("debit_cents").sum()).sort("entity_id", "fiscal_year", "period"))
+    by_period = (grouping.group_by(journals, ("entity_id", "fiscal_year", "period"), pl.len().alias("journals"),
+                                   pl.col("debit_cents").sum().alias("debits"))
+                 .sort("entity_id", "fiscal_year", "period"))
     bounds = pl.DataFrame([(e, f.fiscal_year_start, f.fiscal_year_end) for e, f in facts.items()],
                           schema={"entity_id": pl.String, "_start": pl.Date, "_end": pl.Date}, orient="row")
     outside = (journals.select("entity_id", "effective_date").join(bounds, on="entity_id", how="left")

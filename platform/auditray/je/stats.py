@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import polars as pl
 
 from auditray.engine import BatchComputation
+from auditray.je import grouping
 
 USER_KEYS = ("entity_id", "entered_by")
 PAIR_KEYS = ("entity_id", "debit_account", "credit_account")
@@ -50,7 +51,7 @@ USER_ACTIVITY = BatchComputation(
 def _count_by(keys: tuple[str, ...], name: str) -> BatchComputation:
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
         complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-        return journals.filter(complete).group_by(keys).agg(journals=pl.len().cast(pl.Int64))
+        return grouping.group_by(journals.filter(complete), keys, pl.len().cast(pl.Int64).alias("journals"))
 
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
         return partials.group_by(keys).agg(pl.col("journals").sum())
@@ -71,10 +72,10 @@ def group_pairs(digits: int) -> BatchComputation:
     """Journals per entity and pair of account groups (main debit account's group, main credit's)."""
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        return (journals.filter(pl.col("debit_account").is_not_null() & pl.col("credit_account").is_not_null())
-                .group_by("entity_id", debit_group=account_group(pl.col("debit_account"), digits),
-                          credit_group=account_group(pl.col("credit_account"), digits))
-                .agg(journals=pl.len().cast(pl.Int64)))
+        both = (journals.filter(pl.col("debit_account").is_not_null() & pl.col("credit_account").is_not_null())
+                .select("entity_id", debit_group=account_group(pl.col("debit_account"), digits),
+                        credit_group=account_group(pl.col("credit_account"), digits)))
+        return grouping.group_by(both, GROUP_PAIR_KEYS, pl.len().cast(pl.Int64).alias("journals"))
 
     return BatchComputation("je_group_pairs", map=mapper,
                             combine=lambda p: p.group_by(GROUP_PAIR_KEYS).agg(pl.col("journals").sum()),
@@ -82,10 +83,12 @@ def group_pairs(digits: int) -> BatchComputation:
 
 
 def _user_accounts_map(journals: pl.DataFrame) -> pl.DataFrame:
-    sides = [journals.group_by("entity_id", "entered_by", account=side).agg(journals=pl.len().cast(pl.Int64))
+    keys = ("entity_id", "entered_by", "account")
+    sides = [grouping.group_by(journals.select("entity_id", "entered_by", account=side), keys,
+                               pl.len().cast(pl.Int64).alias("journals"))
              for side in ("debit_account", "credit_account")]
     return (pl.concat(sides).filter(pl.col("account").is_not_null())
-            .group_by("entity_id", "entered_by", "account").agg(pl.col("journals").sum()))
+            .group_by(keys).agg(pl.col("journals").sum()))
 
 
 USER_ACCOUNTS = BatchComputation(
@@ -132,42 +135,77 @@ def sequence_numbers() -> BatchComputation:
     """
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        journal = pl.col("journal_id")
-        digits = journal.str.extract(r"(\d{1,18})$", 1)
+        # One pass of one pattern: the prefix, and up to 18 trailing digits (a journal id without trailing
+        # digits has no number, and is left out of every sequence).
+        parts = pl.col("journal_id").str.extract_groups(r"(?s)^(.*?)(\d{1,18})$")
         return journals.select(
             "entity_id", "journal_id", pl.col("fiscal_year").fill_null(-1).alias("sequence_year"),
-            journal.str.head(journal.str.len_chars() - digits.str.len_chars()).alias("prefix"),
-            digits.cast(pl.Int64).alias("number"),
+            parts.struct[0].alias("prefix"), parts.struct[1].cast(pl.Int64).alias("number"),
         )
 
     def combine(numbers: pl.DataFrame) -> pl.DataFrame:
-        keys = ["entity_id", "sequence_year", "prefix"]
         numbers = numbers.filter(pl.col("number").is_not_null())
-        # Each sequence gets a small integer code (there are few sequences), so that the sort is over integers;
-        # the journal id decides only between equal numbers of one sequence, which are rare.
-        sequences = numbers.select(keys).unique().sort(keys).with_row_index("_sequence")
-        coded = numbers.join(sequences, on=keys, how="left")
-        same = pl.col("_sequence") == pl.col("_sequence").shift()
-        ordered = coded.sort("_sequence", "number")
-        if ordered.select((same & (pl.col("number") == pl.col("number").shift())).any()).item():
-            ordered = coded.sort("_sequence", "number", "journal_id")
-        # Sorted once; the previous number is the previous row's within the same sequence (no window per key).
-        return (ordered.with_columns(previous=pl.when(same).then(pl.col("number").shift()),
-                                     previous_journal=pl.when(same).then(pl.col("journal_id").shift()))
-                .with_columns(missing=pl.col("number") - pl.col("previous") - 1)
-                .filter(pl.col("missing") > 0)
-                .select("entity_id", "journal_id", "previous_journal", "missing"))
+        return _gaps_by_integers(numbers) if numbers.height else _gaps_by_sort(numbers)
 
     return BatchComputation("je_sequence_gaps", map=mapper, combine=combine, sort_by=("entity_id", "journal_id"),
                             columns=("entity_id", "journal_id", "fiscal_year"))
+
+
+_SEQUENCE_KEYS = ["entity_id", "sequence_year", "prefix"]
+
+
+def _gaps(ordered: pl.DataFrame) -> pl.DataFrame:
+    """Entries preceded by a hole, from (entity, journal, _sequence, number) sorted by sequence and number."""
+    same = pl.col("_sequence") == pl.col("_sequence").shift()
+    return (ordered.with_columns(previous=pl.when(same).then(pl.col("number").shift()),
+                                 previous_journal=pl.when(same).then(pl.col("journal_id").shift()))
+            .with_columns(missing=pl.col("number") - pl.col("previous") - 1)
+            .filter(pl.col("missing") > 0)
+            .select("entity_id", "journal_id", "previous_journal", "missing"))
+
+
+def _gaps_by_sort(numbers: pl.DataFrame) -> pl.DataFrame:
+    """The plain way: code the sequences, sort by sequence, number and (for equal numbers) journal id."""
+    sequences = numbers.select(_SEQUENCE_KEYS).unique().with_row_index("_sequence")
+    coded = numbers.join(sequences, on=_SEQUENCE_KEYS, how="left", nulls_equal=True)
+    return _gaps(coded.sort("_sequence", "number", "journal_id"))
+
+
+def _gaps_by_integers(numbers: pl.DataFrame) -> pl.DataFrame:
+    """The same holes from one integer sort: each sequence coded exactly (``grouping.packed_key``) and packed
+    above the number's offset, so that sorting one column orders every sequence by number. Only the few
+    entries after a hole, and those before them, are then looked up. Equal numbers within a sequence (which
+    only the journal id can order) or codes too wide for 63 bits send it back to the plain sort."""
+    sequence = grouping.packed_key(numbers, _SEQUENCE_KEYS)
+    number = numbers["number"]
+    low, high = int(number.min()), int(number.max())
+    bits = max(1, (high - low).bit_length())
+    if sequence is None or int(sequence.max()).bit_length() + bits > 63:
+        return _gaps_by_sort(numbers)
+    order = sequence * (2 ** bits) + (number - low).cast(pl.UInt64)
+    rows = order.arg_sort()
+    ordered = pl.DataFrame({"_order": order.gather(rows), "_sequence": sequence.gather(rows),
+                            "number": number.gather(rows), "_row": rows})
+    if ordered.select((pl.col("_order") == pl.col("_order").shift()).any()).item():
+        return _gaps_by_sort(numbers)
+    same = pl.col("_sequence") == pl.col("_sequence").shift()
+    holes = (ordered.with_columns(missing=pl.when(same).then(pl.col("number") - pl.col("number").shift() - 1),
+                                  _previous_row=pl.col("_row").shift())
+             .filter(pl.col("missing") > 0))
+    return pl.DataFrame({
+        "entity_id": numbers["entity_id"].gather(holes["_row"]),
+        "journal_id": numbers["journal_id"].gather(holes["_row"]),
+        "previous_journal": numbers["journal_id"].gather(holes["_previous_row"]),
+        "missing": holes["missing"],
+    })
 
 
 SPLIT_KEYS = ("entity_id", "entered_by", "effective_date", "debit_account", "credit_account")
 
 
 def _split_map(journals: pl.DataFrame) -> pl.DataFrame:
-    return (journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null())
-            .group_by(SPLIT_KEYS).agg(pl.col("journal_id"), pl.col("debit_cents")))
+    return grouping.group_by(journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null()), SPLIT_KEYS,
+                             pl.col("journal_id"), pl.col("debit_cents"))
 
 
 SAME_DAY_GROUPS = BatchComputation(
@@ -186,11 +224,12 @@ def ending_groups(modulus_cents: int) -> BatchComputation:
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
         ending = pl.col("debit_cents") % modulus_cents
-        return (journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null()
-                                & (pl.col("debit_cents") >= modulus_cents))
-                .with_columns(ending_cents=ending).filter(pl.col("ending_cents") != 0)
-                .group_by(ENDING_KEYS).agg(entries=pl.len().cast(pl.Int64), min_cents=pl.col("debit_cents").min(),
-                                           max_cents=pl.col("debit_cents").max()))
+        endings = (journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null()
+                                   & (pl.col("debit_cents") >= modulus_cents))
+                   .with_columns(ending_cents=ending).filter(pl.col("ending_cents") != 0))
+        return grouping.group_by(endings, ENDING_KEYS, pl.len().cast(pl.Int64).alias("entries"),
+                                 pl.col("debit_cents").min().alias("min_cents"),
+                                 pl.col("debit_cents").max().alias("max_cents"))
 
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
         return partials.group_by(ENDING_KEYS).agg(pl.col("entries").sum(), pl.col("min_cents").min(),
