@@ -6,7 +6,6 @@ from datetime import date
 
 import polars as pl
 import pytest
-
 from auditray.je import grouping
 from auditray.je.population import account_lookup
 
