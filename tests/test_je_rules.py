@@ -196,7 +196,8 @@ def test_a_rarely_used_pair_of_related_accounts_counts_less_than_unrelated_ones(
 def test_approval_limits_are_read_from_the_approvals_the_ledger_records(clean: list[dict]) -> None:
     analysis = run(MUTATIONS["below_approval_threshold"](clean))
     limit = analysis.population["entities"][ENTITY]["approval_limits"]["CARLA"]
-    assert limit["limit"] == "10,000.00" and "read from approvals" in limit["basis"]
+    # All posters' approvals together fit one policy: the limit is read from them all.
+    assert limit["limit"] == "10,000.00" and "read from the approvals of all" in limit["basis"]
 
 
 @pytest.mark.parametrize(("low", "high", "limit"), [(990_000, 1_021_300, 1_000_000), (230_000, 260_000, 250_000),
@@ -362,3 +363,26 @@ def test_sequence_holes_from_one_integer_sort_equal_the_plain_sort(numbers: list
     by_sort = stats._gaps_by_sort(frame).sort("entity_id", "journal_id")
     assert by_integers.equals(by_sort)
     assert by_integers.height == 9  # per sequence: 1 -> 3 -> 7 in 2025, 2 -> 10 in 2024 (or the wide ones)
+
+
+def test_a_limit_between_the_approvals_is_the_common_one_when_there_is_one() -> None:
+    common = [100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000]
+    assert nicest_limit(2_482_309, 3_025_182, common) == 2_500_000  # not the rounder 30,000.00
+    assert nicest_limit(2_482_309, 3_025_182) == 3_000_000
+    assert nicest_limit(90_000, 2_600_000, common) == 1_000_000  # several common ones: the roundest
+
+
+def test_the_fiscal_year_end_is_not_moved_by_a_few_entries_dated_after_it() -> None:
+    from datetime import date, timedelta
+
+    from auditray.je.facts import _year_end
+
+    days = [date(2024, 7, 1) + timedelta(days=d) for d in range(365)] * 10  # ten entries a day
+    periods = [(d.month - 7) % 12 + 1 for d in days]
+    year = pl.DataFrame({"effective_date": days + [date(2025, 7, 3)] * 2, "period": periods + [12, 12]},
+                        schema_overrides={"period": pl.Int8})
+    assert _year_end(year)[0] == date(2025, 6, 30)
+    assert _year_end(year.drop("period"))[0] == date(2025, 6, 30)
+    with_adjustments = pl.concat([year, pl.DataFrame({"effective_date": [date(2025, 6, 30)] * 3, "period": [13] * 3},
+                                                     schema_overrides={"period": pl.Int8})])
+    assert _year_end(with_adjustments)[0] == date(2025, 6, 30)

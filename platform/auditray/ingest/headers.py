@@ -113,6 +113,9 @@ ADS = HeaderProfile(
     source="AICPA Audit Data Standards, General Ledger Standard: GL_Detail, Trial_Balance, Chart_Of_Accounts",
     fields={
         "gl_detail": _ads_fields("gl_detail", {
+            # Names exports use beside the ADS ones (the ADS name, first, wins when both are present).
+            "entity_id": ("Entity", "Entity_ID", "Company_Code", "Business_Unit"),
+            "line_number": ("JE_Line_Number", "Journal_Line_Number", "Line_Number"),
             "entry_date": ("Entered_Date",),
             "entry_time": ("Entered_Time",),
             "amount_indicator": ("Amount_Credit_Debit_Indicator",),

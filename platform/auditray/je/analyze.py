@@ -29,10 +29,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from auditray.engine import run as engine_run
 from auditray.je import anomaly_model, grouping, rules, stats
 from auditray.je.catalogue import CATALOGUE, TEST_IDS, catalogue_table
 from auditray.je.facts import (
+    WORKED_HOLIDAY_SHARE,
     EntityFacts,
     approval_limits,
     classify_accounts,
@@ -57,6 +58,9 @@ from auditray.je.facts import (
     period_end_windows,
     regex_any,
     resolve_facts,
+    weak_keyword_regex,
+    weak_keywords,
+    worked_holidays,
 )
 from auditray.je.lines import line_flags
 from auditray.je.population import (
@@ -68,6 +72,7 @@ from auditray.je.population import (
     decode_journals,
     field_coverage,
     journal_summary,
+    prepare_lines,
     scan,
     source_row_count,
 )
@@ -107,7 +112,8 @@ def line_rules(settings: JETestSettings, coverage: dict[str, int], rows: int) ->
     return LineRules(
         system_user_regex=regex_any(settings.system_user_patterns),
         manual_sources=tuple(v.lower() for v in settings.manual_source_values),
-        keywords=tuple(k.lower() for k in settings.suspicious_keywords),
+        system_sources=tuple(v.lower() for v in settings.system_source_values),
+        keywords=tuple(dict.fromkeys(k.lower() for k in (*settings.suspicious_keywords, *weak_keywords(settings)))),
         round_unit_cents=int(settings.round_amount_unit * 100),
         infer_manual=coverage.get("manual_entry", 0) < rows,
         line_text=coverage.get("je_line_description", 0) > 0,
@@ -240,7 +246,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     # The digit tests read the lines again and need nothing computed here: they run beside the statistics
     # (polars releases the interpreter lock, and neither keeps both cores busy on its own).
     digit_tests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditray-je-digits")
-    digits_done = digit_tests.submit(_benford, source, settings, coverage, rows)
+    digits_done = digit_tests.submit(_benford, source, settings, coverage, rows, line_rule)
     digit_tests.shutdown(wait=False)
     population_stats = stats.together({
         "users": stats.USER_ACTIVITY,
@@ -270,6 +276,9 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     first = min(f.fiscal_year_start for f in facts.values())
     last = max(f.closing_date for f in facts.values())
     holidays = holidays_for(settings, first, last)
+    # A general calendar's holidays that the client visibly works are working days for every test.
+    worked = [] if settings.holidays is not None else worked_holidays(journals, holidays, settings.business_weekdays)
+    holidays = [h for h in holidays if h not in set(worked)]
     context = rules.EntryContext(
         facts=facts_frame(facts),
         users=users.select("entity_id", "entered_by", "journals"),
@@ -295,6 +304,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         business_weekdays=list(settings.business_weekdays),
         business_hours=(settings.business_hours_start, settings.business_hours_end),
         keyword_regex=keyword_regex(settings),
+        weak_keyword_regex=weak_keyword_regex(settings),
         common_limits_cents=[int(v * 100) for v in settings.common_approval_limits],
         below_approval_share=settings.below_approval_share,
         round_unit_cents=line_rule.round_unit_cents,
@@ -313,13 +323,16 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     weights = test_weights(settings)
     # The journal summary has one row per entry, so any slice of it is a partition holding whole entries:
     # the judgement needs no shuffle, and the local engine judges it slice by slice to bound memory.
-    judge = _judge(context, models, weights, settings)
+    judge = _Judge(context, models, weights, settings)
     judging = BatchComputation("je_entries", map=judge, sort_by=tuple(KEYS))
     totals = population_totals(journals, facts)
     if chosen == "local":
         # Put together in one piece by ``rank``, once the journal summary is gone.
-        judged = pl.concat([judge(journals.slice(start, JUDGE_SLICE))
-                            for start in range(0, journals.height, JUDGE_SLICE)], rechunk=False)
+        assessed = [judge.assess(journals.slice(start, JUDGE_SLICE))
+                    for start in range(0, journals.height, JUDGE_SLICE)]
+        tripped = judge.explain(pl.concat([t for t, _ in assessed]))
+        judged = pl.concat([tripped, *(q for _, q in assessed)], rechunk=False)
+        del assessed, tripped
     else:
         judged = run_journals(judging)
     del journals
@@ -339,7 +352,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
         sequence=sequence, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
-        prevalence=prevalence_table)
+        prevalence=prevalence_table, worked=worked)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
                       accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
@@ -383,12 +396,12 @@ def _copies(journals: pl.DataFrame, groups: pl.DataFrame, same_date: bool) -> pl
     Every member is flagged, each naming another: which one is the copy is for the auditor to establish
     (the later-keyed is the likelier; the first-keyed is marked ``duplicate_original`` and weighs less).
     """
-    keys = ["entity_id", "fingerprint", "n_lines", "debit_cents"] + (["effective_date"] if same_date else [])
+    keys = stats.duplicate_keys(same_date)
     schema = {"entity_id": pl.String, "journal_id": pl.String, "duplicate_of": pl.String,
               "duplicate_original": pl.Boolean}
     if groups.is_empty():
         return pl.DataFrame(schema=schema)
-    members = (journals.select(*keys, "journal_id", "entry_date", "entry_time")
+    members = (stats.with_duplicate_text(journals).select(*keys, "journal_id", "entry_date", "entry_time")
                .join(groups.select(*keys, "original"), on=keys, how="inner")
                .sort([*keys, "entry_date", "entry_time", "journal_id"], nulls_last=True)
                .with_columns(second=pl.col("journal_id").get(1).over(keys)))
@@ -434,7 +447,7 @@ def _split_groups(same_day: pl.DataFrame, limits: pl.DataFrame, settings: JETest
 
 
 def _benford(source: Source, settings: JETestSettings, coverage: dict[str, int],
-             rows: int) -> tuple[pl.DataFrame, str | None]:
+             rows: int, line_rule: LineRules) -> tuple[pl.DataFrame, str | None]:
     """Lines in subsets whose digits do not conform to Benford's law (``auditray.je.digits``)."""
     empty = pl.DataFrame(schema={"entity_id": pl.String, "journal_id": pl.String, "line_number": pl.Int32,
                                  "explanation": pl.String})
@@ -452,9 +465,16 @@ def _benford(source: Source, settings: JETestSettings, coverage: dict[str, int],
     columns = sorted({"entity_id", "journal_id", "line_number", "amount", "manual_entry", *(c for g in present
                                                                                           for c in g)})
     lines = conform(scan(source)).select(columns)
-    if coverage.get("manual_entry", 0) and settings.benford_manual_only:
-        # The digit tests look at manual entries when the ledger marks them (auditray.je.digits): the
-        # system-generated lines need not be read into memory at all.
+    told = any(coverage.get(c, 0) for c in ("entered_by", "source", "document_type"))
+    inferred = settings.benford_manual_only and line_rule.infer_manual and told
+    if inferred:
+        # Where the ledger does not mark every line, manual lines are told from system ones as for every other
+        # test (``population.prepare_lines``: sources, document types, user names).
+        lines = prepare_lines(conform(scan(source), line_rule), line_rule).select(
+            *(c for c in columns if c != "manual_entry"), manual_entry=pl.col("_manual"))
+    if settings.benford_manual_only and (coverage.get("manual_entry", 0) or inferred):
+        # The digit tests look at manual entries (auditray.je.digits): the system-generated lines need not be
+        # read into memory at all.
         lines = lines.filter(pl.col("manual_entry").fill_null(False))
     flags = benford_outlier_flags(lines.collect(), by=present, manual_only=settings.benford_manual_only)
     keys = ["entity_id", "journal_id", "line_number"]
@@ -495,41 +515,58 @@ _EXPLAIN_COLUMNS = ("entity_id", "debit_cents", "max_z_ratio", "max_z_account", 
                     "entry_time", "n_lines")
 
 
-def _judge(context: rules.EntryContext, models: dict[str, anomaly_model.EntityModel], weights: dict[str, float],
-           settings: JETestSettings) -> Callable[[pl.DataFrame], pl.DataFrame]:
-    """The per-partition judgement of entries: context, model score, test strengths, risk and reasons."""
+class _Judge:
+    """The per-partition judgement of entries: context, model score, test strengths, risk and reasons.
 
-    tables = rules.ContextTables(context)
+    Called on a partition, it judges and explains it whole (the Ray engine's map). The local engine judges
+    slice by slice with ``assess`` and explains every tripped entry at once with ``explain``: explaining is
+    some fifty text expressions over the few entries that tripped a test, whose cost per call, not per entry,
+    would otherwise be paid once per slice.
+    """
 
-    def judge(journals: pl.DataFrame) -> pl.DataFrame:
-        frame = rules.with_context(journals, context, tables)
-        if models:
+    def __init__(self, context: rules.EntryContext, models: dict[str, anomaly_model.EntityModel],
+                 weights: dict[str, float], settings: JETestSettings) -> None:
+        self.context, self.models, self.weights, self.settings = context, models, weights, settings
+        self.tables = rules.ContextTables(context)
+        self.columns = [c for c in ENTRY_COLUMNS if c not in ("risk_rank", "amount", "line_count")]
+
+    def __call__(self, journals: pl.DataFrame) -> pl.DataFrame:
+        tripped, quiet = self.assess(journals)
+        return pl.concat([self.explain(tripped), quiet])
+
+    def assess(self, journals: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(entries that tripped a test, with everything their explanations need; the others, finished)."""
+        context = self.context
+        frame = rules.with_context(journals, context, self.tables)
+        if self.models:
             features = anomaly_model.entry_features(frame, holidays=context.holidays,
                                                     business_weekdays=context.business_weekdays)
-            scored = anomaly_model.score_entries(frame.select(_EXPLAIN_COLUMNS), features, models)
+            scored = anomaly_model.score_entries(frame.select(_EXPLAIN_COLUMNS), features, self.models)
         else:
-            scored = pl.DataFrame({"ml_score": pl.Series([None] * frame.height, dtype=pl.Float64),
-                                   "ml_outlier": pl.Series([False] * frame.height),
-                                   "ml_strength": pl.Series([0.0] * frame.height),
-                                   "ml_explanation": pl.Series([None] * frame.height, dtype=pl.String)})
+            scored = pl.select(ml_score=pl.repeat(None, frame.height, dtype=pl.Float64),
+                               ml_outlier=pl.repeat(False, frame.height, dtype=pl.Boolean),
+                               ml_strength=pl.repeat(0.0, frame.height, dtype=pl.Float64),
+                               ml_explanation=pl.repeat(None, frame.height, dtype=pl.String))
         frame = rules.score_entries(frame.hstack(scored), context)
-        frame = frame.with_columns(risk_score=risk_score(weights)).with_columns(
-            risk_band=risk_band(pl.col("risk_score"), settings))
-        columns = [c for c in ENTRY_COLUMNS if c not in ("risk_rank", "amount", "line_count")]
+        frame = frame.with_columns(risk_score=risk_score(self.weights)).with_columns(
+            risk_band=risk_band(pl.col("risk_score"), self.settings))
         tripped = frame.filter(pl.col("risk_score") > 0)
         # Most entries trip nothing: only the columns they keep are copied.
-        quiet = frame.select(c for c in (*columns, "debit_cents", "n_lines") if c in frame.columns).filter(
+        quiet = frame.select(c for c in (*self.columns, "debit_cents", "n_lines") if c in frame.columns).filter(
             pl.col("risk_score") <= 0)
-        tripped = rules.explain_entries(tripped, context).with_columns(**tripped_lists(weights))
         quiet = quiet.with_columns(tests=pl.lit([], dtype=pl.List(pl.String)),
                                    test_scores=pl.lit([], dtype=pl.List(pl.Float64)),
                                    explanations=pl.lit([], dtype=pl.List(pl.String)))
-        combined = pl.concat([tripped.select(*columns, "debit_cents", "n_lines"),
-                              quiet.select(*columns, "debit_cents", "n_lines")])
-        return combined.with_columns(amount=cents_to_money(pl.col("debit_cents")).cast(MONEY_SUM_DTYPE),
-                                     line_count=pl.col("n_lines")).drop("debit_cents", "n_lines")
+        return tripped, self._finish(quiet)
 
-    return judge
+    def explain(self, tripped: pl.DataFrame) -> pl.DataFrame:
+        """The tripped entries with their tests, scores and reasons, finished."""
+        explained = rules.explain_entries(tripped, self.context).with_columns(**tripped_lists(self.weights))
+        return self._finish(explained)
+
+    def _finish(self, entries: pl.DataFrame) -> pl.DataFrame:
+        return entries.select(*self.columns, amount=cents_to_money(pl.col("debit_cents")).cast(MONEY_SUM_DTYPE),
+                              line_count=pl.col("n_lines"))
 
 
 def rank(judged: pl.DataFrame) -> pl.DataFrame:
@@ -619,7 +656,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
-                       prevalence: pl.DataFrame) -> dict[str, Any]:
+                       prevalence: pl.DataFrame, worked: Sequence[date] = ()) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
     entities: dict[str, Any] = {}
     totals = accounts.group_by("entity_id").agg(
@@ -687,6 +724,11 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
         "tests_tripped": {t: int(n) for t, n in tripped.group_by("tests").agg(pl.col("len").sum())
                           .sort("tests").iter_rows()},
         "completeness": completeness(trial_balance, accounts),
+        "holidays_worked": {
+            "days": [d.isoformat() for d in worked],
+            "basis": f"calendar holidays on which at least {WORKED_HOLIDAY_SHARE:.0%} of an ordinary working day's "
+                     "entries were keyed: treated as working days by every test",
+        },
     }
     return summary
 

@@ -72,12 +72,15 @@ CATALOGUE: tuple[JETest, ...] = (
            "AS 2401 .62; ISA 240 A45; CAQ practice aid", 0.6,
            settings=("sensitive_accounts", "sensitive_account_types", "sensitive_name_patterns"),
            level="line"),
-    JETest("weekend_posting", "Entered or effective on a weekend",
-           "Entries keyed outside normal working days escape the usual review.",
+    JETest("weekend_posting", "Entered on a weekend (or, more weakly, dated on one)",
+           "Entries keyed outside normal working days escape the usual review; an entry keyed on a working day "
+           "but dated on a weekend counts half, and not at all on a month's first or last day (accruals, "
+           "reversals).",
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("business_weekdays",), system_strength=0.3),
-    JETest("holiday_posting", "Entered or effective on a public holiday",
-           "Entries keyed on holidays escape the usual review.",
+    JETest("holiday_posting", "Entered on a public holiday (or, more weakly, dated on one)",
+           "Entries keyed on holidays escape the usual review; holidays the client visibly works are working "
+           "days, and an entry merely dated on a holiday counts as for weekends.",
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("holiday_calendar", "holidays"), system_strength=0.3),
     JETest("after_hours", "Keyed by a person outside business hours",
@@ -102,8 +105,9 @@ CATALOGUE: tuple[JETest, ...] = (
            "Entries with little or no explanation are a named fraud characteristic.",
            "AS 2401 .61(c); ISA 240 A44", 0.55, needs=("je_header_description|je_line_description",)),
     JETest("suspicious_keyword", "Description contains a suspicious keyword",
-           "Words such as 'plug', 'per CFO' or 'override' describe entries forced through outside the process.",
-           "CAQ practice aid (keyword searches); ISA 240 A44", 0.7, settings=("suspicious_keywords",),
+           "Words such as 'plug', 'per CFO' or 'override' describe entries forced through outside the process; "
+           "words routine entries also use ('write off', 'correction') trip it weakly.",
+           "CAQ practice aid (keyword searches); ISA 240 A44", 0.7, settings=("suspicious_keywords", "weak_keywords"),
            needs=("je_header_description|je_line_description",)),
     JETest("seldom_used_account", "Posting to a seldom-used account",
            "Entries to unrelated, unusual or seldom-used accounts are a named fraud characteristic.",

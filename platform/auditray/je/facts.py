@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -222,6 +223,31 @@ def holidays_for(settings: JETestSettings, first: date, last: date) -> list[date
     return sorted(d for d in set(days) if first - timedelta(days=366) <= d <= last + timedelta(days=366))
 
 
+# A calendar holiday on which entries are keyed at least at this share of an ordinary working day's median
+# is a day the client works (many private employers work Columbus Day, Veterans Day or Presidents' Day).
+WORKED_HOLIDAY_SHARE = 0.5
+
+
+def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekdays: list[int]) -> list[date]:
+    """The holidays of a general calendar on which the population posts like on any working day.
+
+    Counted by the day entries were keyed (entry date), or by their effective date when the ledger has no
+    entry dates: a holiday with at least ``WORKED_HOLIDAY_SHARE`` of the median working day's entries is
+    worked. Holidays the engagement states itself are never second-guessed (the caller decides).
+    """
+    if not holidays or journals.is_empty():
+        return []
+    day = "entry_date" if journals["entry_date"].null_count() < journals.height else "effective_date"
+    counts = journals.group_by(day).len().drop_nulls(day)
+    listed = pl.Series(holidays, dtype=pl.Date)
+    ordinary = counts.filter(pl.col(day).dt.weekday().is_in(business_weekdays) & ~pl.col(day).is_in(listed.implode()))
+    if ordinary.is_empty():
+        return []
+    median = float(ordinary["len"].median())
+    worked = counts.filter(pl.col(day).is_in(listed.implode()) & (pl.col("len") >= WORKED_HOLIDAY_SHARE * median))
+    return sorted(worked[day].to_list())
+
+
 def business_days_before(end: date, count: int, workdays: set[int], holidays: set[date]) -> list[date]:
     """The last ``count`` business days up to and including ``end``."""
     days, day = [], end
@@ -232,14 +258,19 @@ def business_days_before(end: date, count: int, workdays: set[int], holidays: se
     return days
 
 
-def nicest_limit(low: int, high: int) -> int:
-    """The roundest amount in [low, high), in cents: most trailing zeros, then a 1, 2, 2.5 or 5 mantissa.
+def nicest_limit(low: int, high: int, common: Sequence[int] = ()) -> int:
+    """The likeliest approval limit in [low, high), in cents: a ``common`` limit there if any (the roundest),
+    else the roundest amount: most trailing zeros, then a 1, 2, 2.5 or 5 mantissa.
 
     An approval limit is a number someone chose: when the largest unapproved entry is 9,900.00 and the
-    smallest approved one 10,213.00, the limit is 10,000.00.
+    smallest approved one 10,213.00, the limit is 10,000.00; between 24,823.09 and 30,251.82 it is the
+    common 25,000.00 rather than 30,000.00.
     """
     if high <= low:
         return low
+    inside = [c for c in common if low <= c < high]
+    if inside:
+        return max(inside, key=lambda c: (len(str(c)) - len(str(c).rstrip("0")), -c))
     for zeros in range(len(str(high)), -1, -1):
         step = 10 ** zeros
         first = -(-low // step) * step
@@ -259,10 +290,33 @@ def resolve_facts(journals: pl.DataFrame, accounts: pl.DataFrame, settings: JETe
                    .agg(pl.col("activity_cents").sum()).iter_rows())
     for entity in entity_ids:
         stated = settings.for_entity(entity)
-        rows = journals.select("entity_id", "fiscal_year", "effective_date", "entry_date", "manual",
+        rows = journals.select("entity_id", "fiscal_year", "period", "effective_date", "entry_date", "manual",
                                "debit_cents").filter(pl.col("entity_id") == entity)
         facts[entity] = _entity_facts(entity, rows, stated, settings, revenue.get(entity))
     return facts
+
+
+def _year_end(in_year: pl.DataFrame) -> tuple[date, str]:
+    """The fiscal year end read from the entries of one fiscal year, and how.
+
+    With periods, the month most entries of the last regular period are dated in (a regular period holds at
+    least a quarter of the median period's entries: adjustment periods such as 13-16 hold a few); without,
+    the month of the latest effective date once the latest thousandth of the entries is set aside. Either way
+    a few entries dated outside the year cannot move it.
+    """
+    periods = (in_year.drop_nulls("period").group_by("period").len() if "period" in in_year.columns
+               else pl.DataFrame(schema={"period": pl.Int8, "len": pl.UInt32}))
+    if periods.height:
+        regular = periods.filter(pl.col("len") >= 0.25 * pl.col("len").median())
+        period = int(regular["period"].max())
+        months = (in_year.filter(pl.col("period") == period)
+                  .group_by(month=pl.col("effective_date").dt.month_end()).len().sort("len", "month"))
+        return (months["month"][-1], (f"month end in which most entries of the ledger's last regular period "
+                                     f"({period}) are dated"))
+    dates = in_year["effective_date"].drop_nulls().sort()
+    return (_month_end(dates[min(len(dates) - 1, int(len(dates) * 0.999))]),
+            ("month end of the latest effective date in the ledger's fiscal year (its latest 0.1 % of entries "
+            "set aside)"))
 
 
 def _entity_facts(entity: str, rows: pl.DataFrame, stated: EntityOverrides, settings: JETestSettings,
@@ -278,8 +332,7 @@ def _entity_facts(entity: str, rows: pl.DataFrame, stated: EntityOverrides, sett
         if rows["fiscal_year"].null_count() < n:
             modal = rows["fiscal_year"].drop_nulls().mode().sort()[-1]
             in_year = rows.filter(pl.col("fiscal_year") == modal)
-        fye = _month_end(in_year["effective_date"].max())
-        basis["fiscal_year_end"] = "month end of the last effective date in the ledger's fiscal year"
+        fye, basis["fiscal_year_end"] = _year_end(in_year)
     start = _add_months(_month_end(fye) + timedelta(days=1), -12)
     if stated.closing_date is not None:
         closing, basis["closing_date"] = stated.closing_date, "stated by the engagement"
@@ -422,8 +475,10 @@ def approval_limits(users: pl.DataFrame, settings: JETestSettings) -> pl.DataFra
     limit_basis); posters whose limit is neither stated nor readable are absent.
     """
     rows = []
-    for row in users.filter(pl.col("entered_by").is_not_null() & (pl.col("manual_journals") > 0)).iter_rows(
-            named=True):
+    posters = users.filter(pl.col("entered_by").is_not_null() & (pl.col("manual_journals") > 0))
+    common = sorted(_cents(v) for v in settings.common_approval_limits)
+    policies = _entity_policies(posters, common)
+    for row in posters.iter_rows(named=True):
         entity, user = row["entity_id"], row["entered_by"]
         stated = settings.for_entity(entity)
         high, low = row["min_approved_cents"], row["max_unapproved_cents"]
@@ -431,16 +486,43 @@ def approval_limits(users: pl.DataFrame, settings: JETestSettings) -> pl.DataFra
             rows.append((entity, user, _cents(stated.approval_limits_by_user[user]), "stated for this user"))
         elif stated.approval_limit is not None:
             rows.append((entity, user, _cents(stated.approval_limit), "stated by the engagement"))
+        elif entity in policies:
+            rows.append((entity, user, *policies[entity]))
         elif row["approved_journals"] and high is not None and low is not None and high > low:
-            rows.append((entity, user, nicest_limit(int(low), int(high)),
+            rows.append((entity, user, nicest_limit(int(low), int(high), common),
                          (f"read from approvals: unapproved entries up to {money_text(low)}, approved from "
                          f"{money_text(high)}")))
     return pl.DataFrame(rows, schema={"entity_id": pl.String, "entered_by": pl.String, "limit_cents": pl.Int64,
                                       "limit_basis": pl.String}, orient="row")
 
 
+def _entity_policies(posters: pl.DataFrame, common: Sequence[int]) -> dict[str, tuple[int, str]]:
+    """One limit per entity when all its posters' approvals fit one: every unapproved manual entry, whoever
+    keyed it, below every approved one. Read from everyone's entries together, the interval is narrower
+    than any one poster's, and the limit likelier the policy's (one poster's few entries leave it wide)."""
+    pooled = (posters.group_by("entity_id")
+              .agg(low=pl.col("max_unapproved_cents").max(), high=pl.col("min_approved_cents").min(),
+                   approved=pl.col("approved_journals").sum(), people=pl.len())
+              .filter((pl.col("approved") > 0) & (pl.col("people") > 1) & (pl.col("low") < pl.col("high"))))
+    return {entity: (nicest_limit(int(low), int(high), common),
+                     (f"read from the approvals of all {people} posters: unapproved entries up to "
+                      f"{money_text(low)}, approved from {money_text(high)}"))
+            for entity, low, high, people in pooled.select("entity_id", "low", "high", "people").iter_rows()}
+
+
 def keyword_regex(settings: JETestSettings) -> str:
+    """The suspicious keywords as one case-insensitive pattern."""
     return regex_any([re.escape(k) for k in settings.suspicious_keywords])
+
+
+def weak_keywords(settings: JETestSettings) -> list[str]:
+    """The weak keywords that are not also listed as suspicious (a listed word counts in full)."""
+    strong = {k.lower() for k in settings.suspicious_keywords}
+    return [k for k in settings.weak_keywords if k.lower() not in strong]
+
+
+def weak_keyword_regex(settings: JETestSettings) -> str:
+    return regex_any([re.escape(k) for k in weak_keywords(settings)])
 
 
 __all__ = [
@@ -455,4 +537,6 @@ __all__ = [
     "nicest_limit",
     "period_end_windows",
     "resolve_facts",
+    "weak_keyword_regex",
+    "weak_keywords",
 ]

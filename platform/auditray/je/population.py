@@ -56,6 +56,7 @@ KEYS = ["entity_id", "journal_id"]
 ACCOUNT_KEYS = ["entity_id", "gl_account_number"]
 # 48 bits of a line's hash, so that the sum over an entry's lines cannot wrap below 65,536 lines.
 _FINGERPRINT_SHIFT = 16
+_HEADER_SEED = 61
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class LineRules:
 
     system_user_regex: str
     manual_sources: tuple[str, ...]
+    system_sources: tuple[str, ...]
     keywords: tuple[str, ...]
     round_unit_cents: int
     infer_manual: bool = True
@@ -99,15 +101,21 @@ def prepare_lines(lines: pl.LazyFrame, rules: LineRules) -> pl.LazyFrame:
     """Row-wise facts every pass shares: exact cents, who keyed the line, whether it says anything.
 
     ``_manual`` is the ledger's Manual_Entry flag; where the ledger has none, a line is taken as keyed by a
-    person unless its user looks like an interface or batch job (``system_user_patterns``) or its source
-    says "manual" outright. With no user either, the cautious reading is "manual".
+    person unless its source or document type is a sub-ledger's or an interface's (``system_source_values``)
+    or its user looks like an interface or batch job (``system_user_patterns``), and always when its source
+    says "manual" outright. With neither, the cautious reading is "manual".
     """
     derived = {"_cents": money_to_cents(pl.col("amount"))}
     if rules.infer_manual:
         user = pl.col("entered_by").str.to_lowercase()
-        manual_source = (pl.col("source").str.to_lowercase().str.strip_chars().is_in(list(rules.manual_sources))
-                         | pl.col("document_type").str.to_lowercase().is_in(list(rules.manual_sources)))
-        inferred = (pl.when(manual_source).then(True)
+        source = pl.col("source").str.to_lowercase().str.strip_chars()
+        document = pl.col("document_type").str.to_lowercase().str.strip_chars()
+
+        def either(values: tuple[str, ...]) -> pl.Expr:
+            return (source.is_in(list(values)) | document.is_in(list(values))).fill_null(False)
+
+        inferred = (pl.when(either(rules.manual_sources)).then(True)
+                    .when(either(rules.system_sources)).then(False)
                     .when(user.str.contains(rules.system_user_regex)).then(False)
                     .otherwise(True))
         derived["_manual"] = pl.coalesce(pl.col("manual_entry"), inferred)
@@ -386,6 +394,7 @@ def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[
             _text=(header.str.len_bytes().fill_null(0) > 0) | pl.col("_line_text"),
             _keyword=pl.when(keyword_hit).then(header).when(pl.col("_line_keyword_hit"))
             .then(pl.col("je_line_description")),
+            _header_hash=header.hash(_HEADER_SEED) if rules.header_text else pl.lit(None, dtype=pl.UInt64),
         )
         return lines_out.group_by(KEYS).agg(
             n_lines=pl.len().cast(pl.Int32),
@@ -413,6 +422,7 @@ def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[
             sensitive_code=pl.col("_sensitive").min(),
             suspense_code=pl.col("_suspense").min(),
             rarest_key=pl.col("_rarest").min(),
+            header_hash=pl.col("_header_hash").min(),
         )
 
     return core

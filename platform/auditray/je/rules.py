@@ -25,6 +25,12 @@ from auditray.je.stats import account_group
 FIRST_OF_DUPLICATES_STRENGTH = 0.8
 # A unique account pair within account groups the entity combines routinely is weak evidence.
 RELATED_GROUPS_STRENGTH = 0.35
+# A description whose only keywords are words routine entries also use ("write off", "correction"). The entry's
+# keyword text is one of its descriptions with a hit (the lexically least), so an entry with a weak word on one
+# line and a suspicious one on another may show only the weak one.
+WEAK_KEYWORD_STRENGTH = 0.3
+# An entry keyed on a working day but dated on a weekend or holiday (not at a month's edge): weak evidence.
+DATED_ONLY_STRENGTH = 0.5
 ISO_DAY_NAMES = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday",
                  7: "Sunday"}
 
@@ -58,6 +64,7 @@ class EntryContext:
     round_unit_cents: int
     ending_modulus_cents: int
     descriptions: bool = True  # the ledger carries descriptions at all
+    weak_keyword_regex: str = "(?!)"  # words routine entries also use: a weak hit
     not_run: dict[str, str] = field(default_factory=dict)
 
 
@@ -244,6 +251,13 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     unauthorised = pl.col("has_poster_list") & pl.col("authorised").is_null() & pl.col("entered_by").is_not_null()
     user_strength = (1 - 0.5 * pl.col("user_journals").cast(pl.Float64).log()
                      / (pl.col("unusual_user_max").cast(pl.Float64) + 1).log()).clip(0.5, 1.0)
+    # Keyed on a day off is the sign (CAQ practice aid). Merely dated on one, by an entry keyed on a working day,
+    # is routine at a month's edges (accruals dated on the month end, reversals on the 1st) and weak elsewhere;
+    # a ledger without entry dates has only the effective date to go by.
+    effective = pl.col("effective_date")
+    month_edge = (effective == effective.dt.month_end()) | (effective.dt.day() == 1)
+    dated_only = (pl.when(pl.col("entry_date").is_null()).then(1.0).when(month_edge).then(0.0)
+                  .otherwise(DATED_ONLY_STRENGTH))
     scores = {
         "unbalanced_entry": pl.when(pl.col("balance_cents") != 0).then(1.0),
         "sequence_gap": pl.when(pl.col("gap_missing").is_not_null()).then(1.0),
@@ -255,11 +269,13 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "recurring_ending": pl.when(pl.col("ending_entries").is_not_null() & manual).then(1.0),
         "unusual_user": pl.when(unauthorised).then(1.0).when(manual & rare_user).then(user_strength),
         "manual_to_sensitive_account": pl.when(manual & pl.col("sensitive_account").is_not_null()).then(1.0),
-        "weekend_posting": pl.when(weekday_eff.is_in(off) | weekday_entry.is_in(off).fill_null(False))
-        .then(_strength("weekend_posting", manual)),
-        "holiday_posting": pl.when(pl.col("effective_date").is_in(holidays.implode())
-                                   | pl.col("entry_date").is_in(holidays.implode()).fill_null(False))
-        .then(_strength("holiday_posting", manual)),
+        "weekend_posting": pl.when(weekday_entry.is_in(off).fill_null(False))
+        .then(_strength("weekend_posting", manual))
+        .when(weekday_eff.is_in(off)).then(_strength("weekend_posting", manual) * dated_only),
+        "holiday_posting": pl.when(pl.col("entry_date").is_in(holidays.implode()).fill_null(False))
+        .then(_strength("holiday_posting", manual))
+        .when(pl.col("effective_date").is_in(holidays.implode()))
+        .then(_strength("holiday_posting", manual) * dated_only),
         "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end))).then(1.0),
         "period_end": pl.when(manual & pl.col("period_end").is_not_null()
                               & (pl.col("debit_cents") >= pl.col("period_end_amount_cents"))).then(1.0)
@@ -268,7 +284,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "post_closing": pl.when(post_closing).then(1.0),
         "backdated": pl.when(~post_closing & (lag > pl.col("backdated_days"))).then(_strength("backdated", manual)),
         "missing_description": pl.when(~pl.col("has_text")).then(1.0),
-        "suspicious_keyword": pl.when(pl.col("keyword").is_not_null()).then(1.0),
+        "suspicious_keyword": pl.when(pl.col("_strong_keyword")).then(1.0)
+        .when(pl.col("keyword").is_not_null()).then(WEAK_KEYWORD_STRENGTH),
         "seldom_used_account": pl.when(pl.col("rarest_usage") <= pl.col("seldom_max"))
         .then(_strength("seldom_used_account", manual)),
         "rare_account_pair": pl.when(pl.col("pair_journals") <= pl.col("rare_pair_max"))
@@ -281,8 +298,11 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "benford_outlier": pl.when(pl.col("benford_explanation").is_not_null()).then(1.0),
         "ml_outlier": pl.when(pl.col("ml_outlier")).then(pl.col("ml_strength")),
     }
+    text = pl.col("keyword_text").str.to_lowercase()
+    strong = text.str.extract(ctx.keyword_regex, 0)
     frame = frame.with_columns(
-        keyword=pl.coalesce(pl.col("keyword_text").str.to_lowercase().str.extract(ctx.keyword_regex, 0)),
+        keyword=pl.coalesce(strong, text.str.extract(ctx.weak_keyword_regex, 0)),
+        _strong_keyword=strong.is_not_null(),
         has_poster_list=pl.col("entity_id").is_in(ctx.authorised["entity_id"].unique().implode()),
     )
     return frame.with_columns(
@@ -336,13 +356,20 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         .otherwise(pl.format("posted by {}, who posted only {} of the entity's {} journals", pl.col("entered_by"),
                              pl.col("user_journals"), pl.col("entity_journals"))),
         "manual_to_sensitive_account": pl.format("manual entry to sensitive account {}", named("sensitive_account")),
-        "weekend_posting": pl.when(pl.col("effective_date").dt.weekday().is_in(
-            [d for d in range(1, 8) if d not in ctx.business_weekdays]))
+        "weekend_posting": pl.when(pl.col("entry_date").dt.weekday().is_in(
+            [d for d in range(1, 8) if d not in ctx.business_weekdays]).fill_null(False))
+        .then(pl.format("entered on a {} ({})", entry_day_name, pl.col("entry_date")))
+        .when(pl.col("entry_date").is_null())
         .then(pl.format("effective on a {} ({})", day_name, pl.col("effective_date")))
-        .otherwise(pl.format("entered on a {} ({})", entry_day_name, pl.col("entry_date"))),
-        "holiday_posting": pl.when(pl.col("effective_date").is_in(pl.Series(ctx.holidays, dtype=pl.Date).implode()))
+        .otherwise(pl.format("effective on a {} ({}), entered on a working day ({})", day_name,
+                             pl.col("effective_date"), pl.col("entry_date"))),
+        "holiday_posting": pl.when(pl.col("entry_date").is_in(pl.Series(ctx.holidays, dtype=pl.Date).implode())
+                                   .fill_null(False))
+        .then(pl.format("entered on a public holiday ({})", pl.col("entry_date")))
+        .when(pl.col("entry_date").is_null())
         .then(pl.format("effective on a public holiday ({})", pl.col("effective_date")))
-        .otherwise(pl.format("entered on a public holiday ({})", pl.col("entry_date"))),
+        .otherwise(pl.format("effective on a public holiday ({}), entered on a working day ({})",
+                             pl.col("effective_date"), pl.col("entry_date"))),
         "after_hours": pl.format("keyed at {}, outside business hours {}-{}", hh_mm,
                                  pl.lit(ctx.business_hours[0].strftime("%H:%M")),
                                  pl.lit(ctx.business_hours[1].strftime("%H:%M"))),

@@ -33,11 +33,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 # header and line descriptions.
 DEFAULT_SUSPICIOUS_KEYWORDS: tuple[str, ...] = (
     "plug", "per cfo", "per ceo", "per controller", "per md", "adjust per", "as instructed", "reverse later",
-    "do not reverse", "don't reverse", "override", "overridden", "write off", "write-off", "writeoff",
-    "manual fix", "fudge", "squeeze", "balancing figure", "top side", "top-side", "topside", "cookie jar",
-    "off the books", "off-book", "kickback", "bribe", "facilitation payment", "conceal", "backdate",
-    "back-date", "verbal approval", "approved verbally", "no support", "unsupported", "correction",
+    "do not reverse", "don't reverse", "override", "overridden", "manual fix", "fudge", "squeeze",
+    "balancing figure", "top side", "top-side", "topside", "cookie jar", "off the books", "off-book", "kickback",
+    "bribe", "facilitation payment", "conceal", "backdate", "back-date", "verbal approval", "approved verbally",
+    "no support", "unsupported",
 )
+# Words worth a look that routine entries also use (receivables written off, coding corrections): an entry
+# whose description has only these trips the keyword test weakly (``rules.WEAK_KEYWORD_STRENGTH``). A word
+# the engagement lists among its suspicious keywords counts in full.
+DEFAULT_WEAK_KEYWORDS: tuple[str, ...] = ("write off", "write-off", "writeoff", "written off", "correction")
 
 # Account names that mark a cash, revenue or equity account when no chart of accounts says so
 # (AS 2401 .62: accounts susceptible to management override; ISA 240 A45).
@@ -62,9 +66,18 @@ DEFAULT_SUSPENSE_NAME_PATTERNS: tuple[str, ...] = (
 DEFAULT_REVENUE_NAME_PATTERNS: tuple[str, ...] = (
     r"\brevenue", r"^sales\b", r"\b(net|gross|product|service|total|export|domestic) sales\b", r"\bturnover\b")
 # User names of interfaces and scheduled jobs: their entries are system-generated, not keyed by a person.
+# Matched on the lower-cased name; a prefix may follow a Windows domain (``CORP\svc_billing``).
 DEFAULT_SYSTEM_USER_PATTERNS: tuple[str, ...] = (
-    r"batch", r"system", r"^sys", r"interface", r"^auto", r"automat", r"\bjob\b", r"sched", r"robot",
-    r"\bbot\b", r"\bapi\b", r"integration", r"migration", r"^svc", r"service",
+    r"batch", r"system", r"(^|\\)sys", r"interface", r"(^|\\)auto", r"automat", r"\bjob\b", r"sched",
+    r"robot", r"\bbot\b", r"\bapi\b", r"integration", r"migration", r"(^|\\)svc", r"service",
+)
+# Sources and document types of sub-ledgers and interfaces: standard entries posted through a module, not
+# keyed into the general ledger by hand (used when the ledger has no Manual_Entry flag).
+DEFAULT_SYSTEM_SOURCE_VALUES: tuple[str, ...] = (
+    "ap", "ar", "accounts payable", "accounts receivable", "payables", "receivables", "pr", "payroll", "cr",
+    "cash receipts", "cd", "cash disbursements", "fa", "fixed assets", "assets", "inv", "inventory", "billing",
+    "sales", "so", "sales order", "po", "purchasing", "purchase order", "bank", "interface", "depreciation",
+    "recurring", "allocation", "revaluation", "subledger", "sub-ledger",
 )
 # Sources and document types that mean "keyed by hand" when the ledger has no Manual_Entry flag.
 DEFAULT_MANUAL_SOURCE_VALUES: tuple[str, ...] = ("manual", "mje", "gj", "je", "sa", "journal", "general journal",
@@ -168,6 +181,7 @@ class JETestSettings(EntityOverrides):
 
     # --- Descriptions ---
     suspicious_keywords: list[str] = Field(default_factory=lambda: list(DEFAULT_SUSPICIOUS_KEYWORDS))
+    weak_keywords: list[str] = Field(default_factory=lambda: list(DEFAULT_WEAK_KEYWORDS))
 
     # --- Accounts ---
     sensitive_account_types: list[str] = Field(default_factory=lambda: ["revenue", "equity"])
@@ -212,6 +226,7 @@ class JETestSettings(EntityOverrides):
     # --- People and systems ---
     system_user_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_SYSTEM_USER_PATTERNS))
     manual_source_values: list[str] = Field(default_factory=lambda: list(DEFAULT_MANUAL_SOURCE_VALUES))
+    system_source_values: list[str] = Field(default_factory=lambda: list(DEFAULT_SYSTEM_SOURCE_VALUES))
 
     # --- Digits (the benford_outlier test) ---
     benford_by: list[list[str]] | None = Field(
@@ -378,6 +393,8 @@ def settings_from_engagement_facts(facts: dict[str, Any], base: JETestSettings |
 
 __all__ = [
     "DEFAULT_SUSPICIOUS_KEYWORDS",
+    "DEFAULT_SYSTEM_SOURCE_VALUES",
+    "DEFAULT_WEAK_KEYWORDS",
     "EntityOverrides",
     "JETestSettings",
     "SettingsError",

@@ -99,18 +99,36 @@ USER_ACCOUNTS = BatchComputation(
 )
 
 
+def duplicate_keys(same_effective_date: bool) -> list[str]:
+    """What two entries share to be duplicates (``duplicate_text`` is a column of ``with_duplicate_text``)."""
+    return (["entity_id", "fingerprint", "n_lines", "debit_cents", "duplicate_text"]
+            + (["effective_date"] if same_effective_date else []))
+
+
+def with_duplicate_text(journals: pl.DataFrame) -> pl.DataFrame:
+    """``duplicate_text``: 0 for a manual entry; the header description's hash for a system one.
+
+    A person re-keying an entry may word it anew, so manual entries are compared by their lines alone. An
+    interface posting the same file twice repeats its headers too, while a billing run's identical invoices
+    to different customers differ in theirs (the invoice number): those are not duplicates.
+    """
+    text = pl.when(pl.col("manual").fill_null(True)).then(0).otherwise(pl.col("header_hash").fill_null(0))
+    return journals.with_columns(duplicate_text=text.cast(pl.UInt64))
+
+
 def duplicate_groups(same_effective_date: bool) -> BatchComputation:
-    """Entries with the same lines (accounts and amounts) and, by default, the same effective date.
+    """Entries with the same lines (accounts and amounts) and, by default, the same effective date; system
+    entries also with the same header description (``with_duplicate_text``).
 
     The fingerprint is the wrapping sum of 48-bit hashes of (account, amount) over an entry's lines: equal
     for equal multisets of lines in any order. The first entry of a group (earliest keyed, then lowest
     journal number) is the original. ``combine`` counts the keys first and orders only the repeated ones.
     """
-    keys = ["entity_id", "fingerprint", "n_lines", "debit_cents"] + (["effective_date"] if same_effective_date else [])
+    keys = duplicate_keys(same_effective_date)
     order = ["entry_date", "entry_time", "journal_id"]
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        return journals.select(*keys, *order)
+        return with_duplicate_text(journals).select(*keys, *order)
 
     def combine(candidates: pl.DataFrame) -> pl.DataFrame:
         # Entries whose keys' hash repeats: a superset of the repeated keys (a hash collision only adds a
@@ -123,8 +141,9 @@ def duplicate_groups(same_effective_date: bool) -> BatchComputation:
                 .agg(pl.col("entries").first(), pl.col("journal_id").first().alias("original"),
                      pl.col("entry_date").first(), pl.col("entry_time").first()))
 
+    columns = [k for k in keys if k != "duplicate_text"]
     return BatchComputation("je_duplicate_groups", map=mapper, combine=combine, sort_by=tuple(keys),
-                            columns=(*keys, *order))
+                            columns=(*columns, "manual", "header_hash", *order))
 
 
 def sequence_numbers() -> BatchComputation:
@@ -284,8 +303,10 @@ __all__ = [
     "USER_KEYS",
     "account_group",
     "duplicate_groups",
+    "duplicate_keys",
     "ending_groups",
     "group_pairs",
     "sequence_numbers",
     "together",
+    "with_duplicate_text",
 ]
