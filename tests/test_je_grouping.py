@@ -67,4 +67,4 @@ def test_lines_meet_their_account_as_a_left_join_would(key) -> None:
     expected = _lines().join(_accounts().lazy(), on=["entity_id", "gl_account_number"], how="left",
                              maintain_order="left").collect()
     assert found.sort("amount").equals(expected.sort("amount"))
-    assert found["account_code"].to_list()[:3] == [0, 1, None]
+    assert found.sort("amount")["account_code"].to_list()[:3] == [0, 1, None]
