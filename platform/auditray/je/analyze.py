@@ -384,6 +384,11 @@ def tests_not_run(settings: JETestSettings, coverage: dict[str, int], rows: int,
         for test_id in ("manual_to_sensitive_account", "after_hours"):
             reasons.setdefault(test_id, "the ledger marks no manual entries and has no user or source to tell them "
                                         "by: entries keyed by people cannot be told from system ones")
+    stated_limits = any(settings.for_entity(e).approval_limit is not None or settings.for_entity(e).approval_limits_by_user
+                        for e in accounts["entity_id"].unique())
+    if coverage.get("approved_by", 0) == 0 and not stated_limits:
+        reasons.setdefault("below_approval_threshold", "the ledger records no approvals and the engagement states no "
+                                                       "approval limit: no limit to be just below")
     numbered = journals["journal_id"].str.contains(r"\d$").sum()
     if numbered == 0:
         reasons.setdefault("sequence_gap", "journal ids carry no numbers: there is no sequence to check")

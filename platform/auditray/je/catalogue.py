@@ -103,7 +103,8 @@ CATALOGUE: tuple[JETest, ...] = (
            settings=("backdated_min_days", "backdated_quantile"), needs=("entry_date",), system_strength=0.5),
     JETest("missing_description", "No description at all",
            "Entries with little or no explanation are a named fraud characteristic.",
-           "AS 2401 .61(c); ISA 240 A44", 0.55, needs=("je_header_description|je_line_description",)),
+           "AS 2401 .61(c); ISA 240 A44", 0.55, needs=("je_header_description|je_line_description",),
+           system_strength=0.3),
     JETest("suspicious_keyword", "Description contains a suspicious keyword",
            "Words such as 'plug', 'per CFO' or 'override' describe entries forced through outside the process; "
            "words routine entries also use ('write off', 'correction') trip it weakly.",

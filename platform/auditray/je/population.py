@@ -100,10 +100,11 @@ def conform(lines: pl.LazyFrame, rules: LineRules | None = None) -> pl.LazyFrame
 def prepare_lines(lines: pl.LazyFrame, rules: LineRules) -> pl.LazyFrame:
     """Row-wise facts every pass shares: exact cents, who keyed the line, whether it says anything.
 
-    ``_manual`` is the ledger's Manual_Entry flag; where the ledger has none, a line is taken as keyed by a
-    person unless its source or document type is a sub-ledger's or an interface's (``system_source_values``)
-    or its user looks like an interface or batch job (``system_user_patterns``), and always when its source
-    says "manual" outright. With neither, the cautious reading is "manual".
+    ``_manual`` is the ledger's Manual_Entry flag; where the ledger has none, a line is a system posting when
+    its user looks like an interface or batch job (``system_user_patterns``: a job posting a general journal
+    document is still a job), else a person's when its source or document type says so (``manual_source_values``),
+    else a system posting when they are a sub-ledger's or an interface's (``system_source_values``). With
+    neither, the cautious reading is "manual".
     """
     derived = {"_cents": money_to_cents(pl.col("amount"))}
     if rules.infer_manual:
@@ -114,9 +115,9 @@ def prepare_lines(lines: pl.LazyFrame, rules: LineRules) -> pl.LazyFrame:
         def either(values: tuple[str, ...]) -> pl.Expr:
             return (source.is_in(list(values)) | document.is_in(list(values))).fill_null(False)
 
-        inferred = (pl.when(either(rules.manual_sources)).then(True)
+        inferred = (pl.when(user.str.contains(rules.system_user_regex).fill_null(False)).then(False)
+                    .when(either(rules.manual_sources)).then(True)
                     .when(either(rules.system_sources)).then(False)
-                    .when(user.str.contains(rules.system_user_regex)).then(False)
                     .otherwise(True))
         derived["_manual"] = pl.coalesce(pl.col("manual_entry"), inferred)
     else:

@@ -283,7 +283,7 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         .then(0.6),
         "post_closing": pl.when(post_closing).then(1.0),
         "backdated": pl.when(~post_closing & (lag > pl.col("backdated_days"))).then(_strength("backdated", manual)),
-        "missing_description": pl.when(~pl.col("has_text")).then(1.0),
+        "missing_description": pl.when(~pl.col("has_text")).then(_strength("missing_description", manual)),
         "suspicious_keyword": pl.when(pl.col("_strong_keyword")).then(1.0)
         .when(pl.col("keyword").is_not_null()).then(WEAK_KEYWORD_STRENGTH),
         "seldom_used_account": pl.when(pl.col("rarest_usage") <= pl.col("seldom_max"))

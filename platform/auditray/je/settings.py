@@ -32,6 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 # "error"), which legitimate descriptions use all the time. Matched case-insensitively as substrings of
 # header and line descriptions.
 DEFAULT_SUSPICIOUS_KEYWORDS: tuple[str, ...] = (
+    # German, French and Spanish counterparts of the commonest (ledgers are exported in the client's language).
+    "auf anweisung", "ohne beleg", "ohne nachweis", "nicht stornieren", "sans justificatif", "sur instruction",
+    "sin soporte", "por instrucción",
     "plug", "per cfo", "per ceo", "per controller", "per md", "adjust per", "as instructed", "reverse later",
     "do not reverse", "don't reverse", "override", "overridden", "manual fix", "fudge", "squeeze",
     "balancing figure", "top side", "top-side", "topside", "cookie jar", "off the books", "off-book", "kickback",
@@ -62,6 +65,7 @@ DEFAULT_SENSITIVE_NAME_EXCLUSIONS: tuple[str, ...] = (
 DEFAULT_SUSPENSE_NAME_PATTERNS: tuple[str, ...] = (
     r"suspense", r"unidentified", r"unallocated", r"unapplied", r"unreconciled", r"to be cleared",
     r"to be allocated", r"pending allocation", r"\bwash\b", r"\bplug\b", r"\bdifferences? account",
+    r"kl(ä|ae)rung", r"interimskonto", r"compte d'attente", r"cuenta (puente|transitoria)", r"tussenrekening",
 )
 DEFAULT_REVENUE_NAME_PATTERNS: tuple[str, ...] = (
     r"\brevenue", r"^sales\b", r"\b(net|gross|product|service|total|export|domestic) sales\b", r"\bturnover\b")
@@ -78,6 +82,9 @@ DEFAULT_SYSTEM_SOURCE_VALUES: tuple[str, ...] = (
     "cash receipts", "cd", "cash disbursements", "fa", "fixed assets", "assets", "inv", "inventory", "billing",
     "sales", "so", "sales order", "po", "purchasing", "purchase order", "bank", "interface", "depreciation",
     "recurring", "allocation", "revaluation", "subledger", "sub-ledger",
+    # SAP document types only programs post: payment run, billing, goods movements, depreciation. (Vendor and
+    # customer invoices, KR and DR, are keyed by people as often as by interfaces: the user decides.)
+    "zp", "rv", "wa", "we", "wl", "wi", "af",
 )
 # Sources and document types that mean "keyed by hand" when the ledger has no Manual_Entry flag.
 DEFAULT_MANUAL_SOURCE_VALUES: tuple[str, ...] = ("manual", "mje", "gj", "je", "sa", "journal", "general journal",
