@@ -43,7 +43,9 @@ tried; F110 read as manual), duplicate_entry 144 (billing plan), after_hours 70 
 holiday_posting 16 (US calendar); high_value 6,154 from a materiality estimated on 0.45 M EUR of "revenue".
 
 Fixed in the battery since: batch users decide before document types, SAP's program-only document types
-(ZP, RV, WA, WE, WL, WI, AF) are system postings, German/French/Spanish keywords and suspense names,
+(ZP, RV, WA, WE, WL, WI, AF) are system postings, German/French/Spanish keywords and suspense names, an
+account is named by its commonest line text only when that text covers half of all its lines, SAP's
+account group (KTOKS) is no longer taken for an account type,
 below_approval_threshold is reported not run without approvals or a stated limit, and a system posting
 without text trips missing_description at its system strength. Then the riskiest 5 % held 94 % of the
 planted entries (the 1 %: 60 %). The xfails left are the gaps still open: local holiday calendars, account
@@ -979,11 +981,6 @@ def test_suspicious_wording_in_german_is_found(run: Run) -> None:
     assert found["found"] == found["planted"] == 4, found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "auditray/je/population.py account_descriptions shares an account's commonest SGTXT among its lines WITH "
-    "text only, so three planted lines 'Umsatzabgrenzung Lieferungen' name revenue account 440000 (5,000 "
-    "text-less billing lines), and auditray/je/facts.py classify_accounts then judges it by that name against "
-    "English patterns instead of by its number (SKR04 class 4)"))
 def test_manual_entries_to_revenue_accounts_are_found(run: Run) -> None:
     found = _found(_planted(run, "manual_to_sensitive_account", "revenue"), "manual_to_sensitive_account")
     assert found["found"] == found["planted"] == 2, found
@@ -1013,10 +1010,6 @@ def test_a_manual_entry_touching_only_liabilities_is_not_taken_for_one_to_equity
     assert hits.height == 0, hits.group_by("stream").len().sort("len", descending=True).to_dicts()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "auditray/ingest/headers.py SAP profile maps KTOKS (the account group: number range and field status, "
-    "e.g. FIN., SAKO, ERG.) to account_subtype, and auditray/je/facts.py classify_accounts trusts any "
-    "type/subtype over names and numbers (has_type), so with the client's chart no account is sensitive"))
 def test_with_the_chart_manual_entries_to_revenue_cash_and_equity_are_found(charted: Run) -> None:
     planted = charted.judged.filter(pl.col("kind") == "manual_to_sensitive_account")
     found = _found(planted, "manual_to_sensitive_account")
@@ -1039,15 +1032,9 @@ def _revenue(ledger: LedgerBuilder, company: str) -> int:
 
 
 @pytest.mark.parametrize("variant", [
-    pytest.param("run", marks=pytest.mark.xfail(strict=True, reason=(
-        "auditray/je/population.py account_descriptions names 440000 and 412500 from a few manual SGTXT; "
-        "auditray/je/facts.py classify_accounts then finds no revenue by (English) name and _entity_facts "
-        "estimates materiality from the group recharges alone: DE01 'revenue' 0.45 M EUR, high value from "
-        "3,378.52 EUR"))),
-    pytest.param("charted", marks=pytest.mark.xfail(strict=True, reason=(
-        "auditray/ingest/headers.py SAP maps KTOKS to account_subtype; auditray/je/facts.py classify_accounts "
-        "(has_type) then finds no revenue account and _entity_facts falls back to the 99.5 % quantile of "
-        "entry amounts")))])
+    "run",
+    "charted",
+])
 def test_materiality_is_estimated_from_the_companies_revenue(ledger: LedgerBuilder, variant: str,
                                                             request: pytest.FixtureRequest) -> None:
     """ISA 320 A7: 1 % of revenue; SKR04 revenue 440000 and 412500 (class 4, like the US numbering)."""

@@ -164,13 +164,14 @@ SAP = HeaderProfile(
             "entity_id": ("BUKRS",),
             "gl_account_number": ("SAKNR",),
             "gl_account_name": ("TXT50", "TXT20"),
-            "account_subtype": ("KTOKS",),
+            # KTOKS is the account group (number range and field status: FIN., SAKO, ERG.), not a type:
+            # left unmapped, so that names and numbers classify the accounts.
         },
     },
     known={
         "gl_detail": ("WRBTR", "BLDAT", "XBLNR", "BSCHL", "KOART", "KOSTL", "PRCTR", "GSBER", "ZUONR",
                       "AUGBL", "AUGDT", "MWSKZ", "AWKEY", "STJAH", "UPDDT", "KURSF", "TSL", "RTCUR"),
-        "chart_of_accounts": ("KTOPL", "SPRAS", "XBILK"),
+        "chart_of_accounts": ("KTOPL", "SPRAS", "XBILK", "KTOKS"),
     },
     date_order="eu",
     decimal_comma=True,
