@@ -293,8 +293,16 @@ def _run_ray(
     else:
         mapped = dataset().map_batches(map_partition, batch_format="pyarrow", batch_size=None)
 
-    tables = [t for t in ray.get(mapped.to_arrow_refs()) if t.num_rows or t.num_columns]
-    partials = pl.concat([pl.from_arrow(t) for t in tables], how="vertical_relaxed") if tables else pl.DataFrame()
+    # Fetched one block at a time, each converted before the next arrives: the driver never holds every block
+    # twice (as Arrow from the object store and as polars).
+    frames = []
+    for ref in mapped.to_arrow_refs():
+        table = ray.get(ref)
+        if table.num_rows or table.num_columns:
+            frames.append(pl.from_arrow(table))
+        del table
+    partials = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    del frames
     if partials.is_empty() and not partials.columns:
         # No rows anywhere: let the local map describe the empty result's shape.
         return _run_local(computation, pl.DataFrame(schema=_empty_schema(source, computation)))

@@ -180,7 +180,8 @@ def analyze(
         journals = summary.run(source, engine="local", buckets=max(1, math.ceil(rows / LINES_PER_BUCKET)),
                                ordered=False, each=decode)
     else:
-        journals = summary.run(source, engine=chosen, settings=engine_settings, partitions=partitions, each=decode)
+        journals = summary.run(source, engine=chosen, settings=engine_settings, partitions=partitions, each=decode,
+                               ordered=False)
     lap("journal_summary")
 
     say("population statistics")
@@ -324,7 +325,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     # The journal summary has one row per entry, so any slice of it is a partition holding whole entries:
     # the judgement needs no shuffle, and the local engine judges it slice by slice to bound memory.
     judge = _Judge(context, models, weights, settings)
-    judging = BatchComputation("je_entries", map=judge, sort_by=tuple(KEYS))
+    # Unsorted: ``rank`` puts the entries in their total order, whatever order they arrive in.
+    judging = BatchComputation("je_entries", map=judge)
     totals = population_totals(journals, facts)
     if chosen == "local":
         # Put together in one piece by ``rank``, once the journal summary is gone.
@@ -332,10 +334,12 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
                     for start in range(0, journals.height, JUDGE_SLICE)]
         tripped = judge.explain(pl.concat([t for t, _ in assessed]))
         judged = pl.concat([tripped, *(q for _, q in assessed)], rechunk=False)
-        del assessed, tripped
+        del assessed, tripped, journals
     else:
+        # The workers read the summary from its Parquet spill: the driver's copy can go before the judged
+        # entries arrive.
+        del journals
         judged = run_journals(judging)
-    del journals
     judged, prevalence_table = weigh_by_prevalence(judged, weights, settings)
     entries = rank(judged)
     del judged

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -170,8 +170,14 @@ class LazyComputation:
             # Ray reads only the ledger fields the battery uses (``conform`` types them and fills the absent).
             names = set(scan(source).collect_schema().names())
             columns = tuple(f for f in LINE_FIELDS if f in names)
-            return step(engine_run(self.batch(columns), source, engine="ray", settings=settings,
-                                   partitions=partitions))
+            batch = self.batch(columns)
+            if self.combine is None and (each is not None or not ordered):
+                # Each partition's rows are final: the row-wise step runs on the workers, and the driver
+                # neither sorts nor copies the whole result again.
+                batch = replace(batch, map=lambda frame, inner=batch.map: step(inner(frame)),
+                                sort_by=batch.sort_by if ordered else ())
+                return engine_run(batch, source, engine="ray", settings=settings, partitions=partitions)
+            return step(engine_run(batch, source, engine="ray", settings=settings, partitions=partitions))
         if buckets <= 1 or not self.partition_by or self.combine is not None:
             result = self.batch().finish(self.core(scan(source)).collect(engine="streaming"))
             return step(result)
