@@ -73,9 +73,11 @@ def ensure_ledger(root: Path, name: str, lines: int) -> Path:
 def run_child(kind: str, source: Path) -> dict:
     result = subprocess.run([sys.executable, __file__, "--measure", kind, "--source", str(source)],
                             capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{kind} on {source} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines or not lines[-1].startswith("{"):
+        raise RuntimeError(f"{kind} on {source} failed (exit {result.returncode}):\n{result.stdout[-1000:]}\n"
+                           f"{result.stderr[-3000:]}")
+    return json.loads(lines[-1])
 
 
 def main() -> None:
