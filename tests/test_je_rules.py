@@ -386,3 +386,18 @@ def test_the_fiscal_year_end_is_not_moved_by_a_few_entries_dated_after_it() -> N
     with_adjustments = pl.concat([year, pl.DataFrame({"effective_date": [date(2025, 6, 30)] * 3, "period": [13] * 3},
                                                      schema_overrides={"period": pl.Int8})])
     assert _year_end(with_adjustments)[0] == date(2025, 6, 30)
+
+
+def test_a_holiday_counts_as_worked_only_on_a_normal_day_s_volume_of_a_ledger_big_enough_to_tell() -> None:
+    from datetime import date, timedelta
+
+    from auditray.je.facts import worked_holidays
+
+    days = [date(2025, 9, 1) + timedelta(days=d) for d in range(60)]
+    ordinary = [d for d in days if d.isoweekday() <= 5]
+    columbus, labor = date(2025, 10, 13), date(2025, 9, 1)  # Columbus Day worked; Labor Day: three plants
+    keyed = [d for d in ordinary if d not in (columbus, labor) for _ in range(40)] + [columbus] * 35 + [labor] * 3
+    journals = pl.DataFrame({"entry_date": keyed, "effective_date": keyed})
+    assert worked_holidays(journals, [labor, columbus], [1, 2, 3, 4, 5]) == [columbus]
+    small = pl.DataFrame({"entry_date": ordinary * 2 + [labor] * 2, "effective_date": ordinary * 2 + [labor] * 2})
+    assert worked_holidays(small, [labor], [1, 2, 3, 4, 5]) == []  # two a day: nothing to tell by

@@ -787,7 +787,7 @@ def test_the_riskiest_one_percent_holds_nine_in_ten_planted_entries(run: Run) ->
 # flag honest treasury transfers, dividends, payroll and accruals by design: they are printed, not asserted.)
 INTEGRITY = ("unbalanced_entry", "sequence_gap", "duplicate_entry", "post_closing", "backdated", "after_hours",
              "missing_description", "unusual_user", "recurring_ending", "split_entry", "below_approval_threshold",
-             "suspense_account", "weekend_posting", "holiday_posting")
+             "suspense_account", "weekend_posting")
 
 
 @pytest.mark.parametrize("test_id", INTEGRITY)
@@ -806,6 +806,19 @@ def test_routine_write_offs_and_corrections_trip_the_keyword_test_only_weakly(ru
     planted = run.judged.filter(pl.col("kind") == "suspicious_keyword").select("journal_id").join(scores,
                                                                                                   on="journal_id")
     assert clean.height > 0 and clean["test_scores"].max() <= WEAK_KEYWORD_STRENGTH
+    assert planted.height > 0 and planted["test_scores"].min() == 1.0
+
+
+def test_postings_on_holidays_the_company_works_trip_the_holiday_test_only_weakly(run: Run) -> None:
+    """Columbus Day, Veterans Day, ... are working days here: a posting on one is weak evidence, not none."""
+    from auditray.je.rules import WORKED_HOLIDAY_STRENGTH
+
+    scores = (run.entries.select("journal_id", "tests", "test_scores").explode("tests", "test_scores")
+              .filter(pl.col("tests") == "holiday_posting"))
+    clean = _clean(run).select("journal_id").join(scores, on="journal_id")
+    planted = run.judged.filter(pl.col("kind") == "holiday_posting").select("journal_id").join(scores,
+                                                                                              on="journal_id")
+    assert clean["test_scores"].max() <= WORKED_HOLIDAY_STRENGTH
     assert planted.height > 0 and planted["test_scores"].min() == 1.0
 
 

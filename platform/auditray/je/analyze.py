@@ -277,9 +277,10 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     first = min(f.fiscal_year_start for f in facts.values())
     last = max(f.closing_date for f in facts.values())
     holidays = holidays_for(settings, first, last)
-    # A general calendar's holidays that the client visibly works are working days for every test.
+    # A general calendar's holidays that the client visibly works are working days for the period-end windows,
+    # and a posting on one trips holiday_posting only weakly (never not at all: planted or real, a handful of
+    # entries on a holiday of a small ledger must not pass for the client working it).
     worked = [] if settings.holidays is not None else worked_holidays(journals, holidays, settings.business_weekdays)
-    holidays = [h for h in holidays if h not in set(worked)]
     context = rules.EntryContext(
         facts=facts_frame(facts),
         users=users.select("entity_id", "entered_by", "journals"),
@@ -295,13 +296,14 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         endings=endings.filter((pl.col("entries") >= settings.recurring_ending_min_entries)
                                & (pl.col("min_cents") != pl.col("max_cents")))
         .select(*stats.ENDING_KEYS, ending_entries="entries"),
-        windows=period_end_windows(facts, settings, holidays),
+        windows=period_end_windows(facts, settings, [h for h in holidays if h not in set(worked)]),
         period_ends=next_period_ends(facts),
         accounts=accounts.select("entity_id", "gl_account_number", "account_name"),
         benford=_benford_entries(benford_lines),
         authorised=pl.DataFrame([(e, u) for e, f in facts.items() for u in (f.authorised_posters or [])],
                                 schema={"entity_id": pl.String, "entered_by": pl.String}, orient="row"),
         holidays=holidays,
+        worked_holidays=worked,
         business_weekdays=list(settings.business_weekdays),
         business_hours=(settings.business_hours_start, settings.business_hours_end),
         keyword_regex=keyword_regex(settings),
@@ -736,7 +738,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
         "holidays_worked": {
             "days": [d.isoformat() for d in worked],
             "basis": f"calendar holidays on which at least {WORKED_HOLIDAY_SHARE:.0%} of an ordinary working day's "
-                     "entries were keyed: treated as working days by every test",
+                     "entries were keyed: working days for the period-end windows; an entry on one trips "
+                     f"holiday_posting at {rules.WORKED_HOLIDAY_STRENGTH} strength",
         },
     }
     return summary

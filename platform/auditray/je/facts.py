@@ -226,6 +226,8 @@ def holidays_for(settings: JETestSettings, first: date, last: date) -> list[date
 # A calendar holiday on which entries are keyed at least at this share of an ordinary working day's median
 # is a day the client works (many private employers work Columbus Day, Veterans Day or Presidents' Day).
 WORKED_HOLIDAY_SHARE = 0.5
+# Below this many entries on an ordinary working day (the median), a few entries on a holiday prove nothing.
+WORKED_HOLIDAY_MIN_DAY = 20
 
 
 def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekdays: list[int]) -> list[date]:
@@ -233,7 +235,8 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
 
     Counted by the day entries were keyed (entry date), or by their effective date when the ledger has no
     entry dates: a holiday with at least ``WORKED_HOLIDAY_SHARE`` of the median working day's entries is
-    worked. Holidays the engagement states itself are never second-guessed (the caller decides).
+    worked. Entries on a worked holiday still trip holiday_posting, weakly (``rules.WORKED_HOLIDAY_STRENGTH``).
+    Holidays the engagement states itself are never second-guessed (the caller decides).
     """
     if not holidays or journals.is_empty():
         return []
@@ -244,6 +247,8 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
     if ordinary.is_empty():
         return []
     median = float(ordinary["len"].median())
+    if median < WORKED_HOLIDAY_MIN_DAY:
+        return []
     worked = counts.filter(pl.col(day).is_in(listed.implode()) & (pl.col("len") >= WORKED_HOLIDAY_SHARE * median))
     return sorted(worked[day].to_list())
 

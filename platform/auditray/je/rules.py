@@ -29,6 +29,8 @@ RELATED_GROUPS_STRENGTH = 0.35
 # keyword text is one of its descriptions with a hit (the lexically least), so an entry with a weak word on one
 # line and a suspicious one on another may show only the weak one.
 WEAK_KEYWORD_STRENGTH = 0.3
+# A posting on a calendar holiday that the client visibly works (``facts.worked_holidays``).
+WORKED_HOLIDAY_STRENGTH = 0.3
 # An entry keyed on a working day but dated on a weekend or holiday (not at a month's edge): weak evidence.
 DATED_ONLY_STRENGTH = 0.5
 ISO_DAY_NAMES = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday",
@@ -65,6 +67,7 @@ class EntryContext:
     ending_modulus_cents: int
     descriptions: bool = True  # the ledger carries descriptions at all
     weak_keyword_regex: str = "(?!)"  # words routine entries also use: a weak hit
+    worked_holidays: list[date] = field(default_factory=list)  # holidays the client visibly works
     not_run: dict[str, str] = field(default_factory=dict)
 
 
@@ -254,6 +257,11 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     # Keyed on a day off is the sign (CAQ practice aid). Merely dated on one, by an entry keyed on a working day,
     # is routine at a month's edges (accruals dated on the month end, reversals on the 1st) and weak elsewhere;
     # a ledger without entry dates has only the effective date to go by.
+    worked = pl.Series(ctx.worked_holidays, dtype=pl.Date)
+
+    def usually_worked(day: str) -> pl.Expr:
+        return pl.when(pl.col(day).is_in(worked.implode())).then(WORKED_HOLIDAY_STRENGTH).otherwise(1.0)
+
     effective = pl.col("effective_date")
     month_edge = (effective == effective.dt.month_end()) | (effective.dt.day() == 1)
     dated_only = (pl.when(pl.col("entry_date").is_null()).then(1.0).when(month_edge).then(0.0)
@@ -273,9 +281,9 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         .then(_strength("weekend_posting", manual))
         .when(weekday_eff.is_in(off)).then(_strength("weekend_posting", manual) * dated_only),
         "holiday_posting": pl.when(pl.col("entry_date").is_in(holidays.implode()).fill_null(False))
-        .then(_strength("holiday_posting", manual))
+        .then(_strength("holiday_posting", manual) * usually_worked("entry_date"))
         .when(pl.col("effective_date").is_in(holidays.implode()))
-        .then(_strength("holiday_posting", manual) * dated_only),
+        .then(_strength("holiday_posting", manual) * dated_only * usually_worked("effective_date")),
         "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end))).then(1.0),
         "period_end": pl.when(manual & pl.col("period_end").is_not_null()
                               & (pl.col("debit_cents") >= pl.col("period_end_amount_cents"))).then(1.0)
