@@ -278,8 +278,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     last = max(f.closing_date for f in facts.values())
     holidays = holidays_for(settings, first, last)
     # A general calendar's holidays that the client visibly works are working days for the period-end windows,
-    # and a posting on one trips holiday_posting only weakly (never not at all: planted or real, a handful of
-    # entries on a holiday of a small ledger must not pass for the client working it).
+    # and a posting on one still trips holiday_posting, weakly: a mistaken "worked" must not hide a real
+    # holiday posting altogether.
     worked = [] if settings.holidays is not None else worked_holidays(journals, holidays, settings.business_weekdays)
     context = rules.EntryContext(
         facts=facts_frame(facts),
