@@ -35,16 +35,15 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import random
-import subprocess
-import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from tests.je_unseen_support import Run, analyze_export, scores_of, top_shares
 
 ENTITY = "NWC-US"
 FISCAL_YEAR = 2025
@@ -646,50 +645,21 @@ def build_ledger(seed: int = 20_250_630) -> LedgerBuilder:
 # --- Running the CLI and measuring ----------------------------------------------------------------------
 
 
-def analyze_export(csv_path: Path, out: Path, data_dir: Path) -> dict:
-    """``auditray je analyze EXPORT --out OUT`` with default settings, as an auditor would run it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "auditray.cli", "je", "analyze", str(csv_path), "--out", str(out), "--no-record",
-         "--json"], check=False, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "AUDITRAY_DATA_DIR": str(data_dir)})
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout[result.stdout.index("{"):])
-
-
 def detection_figures(entries: pl.DataFrame, labels: pl.DataFrame) -> dict:
     """Per planted kind: planted and found; planted share of the top 1 % and 5 %; clean entries per test."""
     judged = labels.join(entries.select("journal_id", "tests", "risk_rank"), on="journal_id", how="left")
     planted = judged.filter(pl.col("role") == "planted")
     recall = (planted.with_columns(found=pl.col("tests").list.contains(pl.col("kind")))
               .group_by("kind").agg(planted=pl.len(), found=pl.col("found").sum()).sort("kind"))
-    shares = {}
-    for share in (0.01, 0.05):
-        cut = max(1, math.floor(entries.height * share))
-        shares[f"top_{round(share * 100)}pct"] = {
-            "entries": cut, "planted_in": int((planted["risk_rank"] <= cut).sum()),
-            "share": round(float((planted["risk_rank"] <= cut).mean()), 4)}
     clean = judged.filter(pl.col("role") == "clean")
     tripped = (clean.select("journal_id", "manual", "tests").explode("tests").drop_nulls("tests")
                .group_by("tests").agg(entries=pl.len(), manual=pl.col("manual").sum()).sort("tests"))
     return {
         "entries": entries.height, "planted": planted.height, "clean": clean.height,
         "recall": {k: {"planted": int(p), "found": int(f)} for k, p, f in recall.iter_rows()},
-        **shares,
+        **top_shares(entries, planted),
         "clean_trips": {t: {"entries": int(n), "manual": int(m)} for t, n, m in tripped.iter_rows()},
     }
-
-
-@dataclass
-class Run:
-    summary: dict
-    out: Path
-    entries: pl.DataFrame
-    judged: pl.DataFrame  # every entry as the builder made it, beside what the battery said about it
-    figures: dict = field(default_factory=dict)
-
-    @property
-    def population(self) -> dict:
-        return json.loads((self.out / "population.json").read_text())
 
 
 def _run(ledger: LedgerBuilder, work: Path, *, manual_flag: bool) -> Run:
@@ -800,8 +770,7 @@ def test_routine_write_offs_and_corrections_trip_the_keyword_test_only_weakly(ru
     """'Write off' and 'correction' are words routine entries use: a weak hit, below any planted sign."""
     from auditray.je.rules import WEAK_KEYWORD_STRENGTH
 
-    scores = (run.entries.select("journal_id", "tests", "test_scores").explode("tests", "test_scores")
-              .filter(pl.col("tests") == "suspicious_keyword"))
+    scores = scores_of(run.entries, "suspicious_keyword", ["journal_id"])
     clean = _clean(run).select("journal_id").join(scores, on="journal_id")
     planted = run.judged.filter(pl.col("kind") == "suspicious_keyword").select("journal_id").join(scores,
                                                                                                   on="journal_id")
@@ -813,8 +782,7 @@ def test_postings_on_holidays_the_company_works_trip_the_holiday_test_only_weakl
     """Columbus Day, Veterans Day, ... are working days here: a posting on one is weak evidence, not none."""
     from auditray.je.rules import WORKED_HOLIDAY_STRENGTH
 
-    scores = (run.entries.select("journal_id", "tests", "test_scores").explode("tests", "test_scores")
-              .filter(pl.col("tests") == "holiday_posting"))
+    scores = scores_of(run.entries, "holiday_posting", ["journal_id"])
     clean = _clean(run).select("journal_id").join(scores, on="journal_id")
     planted = run.judged.filter(pl.col("kind") == "holiday_posting").select("journal_id").join(scores,
                                                                                               on="journal_id")

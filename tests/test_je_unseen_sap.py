@@ -58,17 +58,16 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import random
-import subprocess
-import sys
 import time as clock
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from tests.je_unseen_support import Run, analyze_export, scores_of, top_shares
 
 FISCAL_YEAR = 2025
 FY_START, FY_END = date(2025, 1, 1), date(2025, 12, 31)
@@ -750,16 +749,6 @@ def build_ledger(seed: int = 20_251_231) -> LedgerBuilder:
 KEYS = ["entity_id", "journal_id"]
 
 
-def analyze_export(export: Path, out: Path, data_dir: Path, *, chart: Path | None = None) -> dict:
-    """``auditray je analyze EXPORT --out OUT [--coa CHART]`` with default settings, as an auditor would run it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "auditray.cli", "je", "analyze", str(export), "--out", str(out), "--no-record",
-         "--json", *(["--coa", str(chart)] if chart else [])], check=False, capture_output=True, text=True,
-        timeout=600, env={**os.environ, "AUDITRAY_DATA_DIR": str(data_dir)})
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout[result.stdout.index("{"):])
-
-
 def detection_figures(entries: pl.DataFrame, labels: pl.DataFrame) -> dict:
     """Per planted kind (and convention): planted and found; planted share of the top 1 % and 5 %; clean
     entries per test, with how many of them a person keyed."""
@@ -769,42 +758,20 @@ def detection_figures(entries: pl.DataFrame, labels: pl.DataFrame) -> dict:
         .otherwise(pl.format("{} ({})", pl.col("kind"), pl.col("convention"))))
     recall = (planted.with_columns(found=pl.col("tests").list.contains(pl.col("kind")))
               .group_by("group").agg(planted=pl.len(), found=pl.col("found").sum()).sort("group"))
-    shares = {}
-    for share in (0.01, 0.05):
-        cut = max(1, math.floor(entries.height * share))
-        shares[f"top_{round(share * 100)}pct"] = {
-            "entries": cut, "planted_in": int((planted["risk_rank"] <= cut).sum()),
-            "share": round(float((planted["risk_rank"] <= cut).mean()), 4)}
     clean = judged.filter(pl.col("role") == "clean")
     tripped = (clean.select(*KEYS, "person", "tests").explode("tests").drop_nulls("tests")
                .group_by("tests").agg(entries=pl.len(), keyed_by_people=pl.col("person").sum()).sort("tests"))
     return {
         "entries": entries.height, "planted": planted.height, "clean": clean.height,
         "recall": {k: {"planted": int(p), "found": int(f)} for k, p, f in recall.iter_rows()},
-        **shares,
+        **top_shares(entries, planted),
         "clean_trips": {t: {"entries": int(n), "keyed_by_people": int(m)} for t, n, m in tripped.iter_rows()},
     }
 
 
-@dataclass
-class Run:
-    summary: dict
-    out: Path
-    entries: pl.DataFrame
-    judged: pl.DataFrame  # every entry as the builder made it, beside what the battery said about it
-    figures: dict = field(default_factory=dict)
-
-    @property
-    def population(self) -> dict:
-        return json.loads((self.out / "population.json").read_text())
-
-    def facts(self, company: str) -> dict:
-        return self.population["entities"][company]["facts"]
-
-
 def _run(ledger: LedgerBuilder, export: Path, work: Path, *, chart: Path | None, title: str) -> Run:
     started = clock.perf_counter()
-    summary = analyze_export(export, work / "results", work / "data", chart=chart)
+    summary = analyze_export(export, work / "results", work / "data", *(["--coa", str(chart)] if chart else []))
     entries = pl.read_parquet(work / "results" / "entries.parquet")
     labels = ledger.labels()
     judged = labels.join(entries.select(*KEYS, "tests", "test_scores", "risk_rank", "manual", "explanations"),
@@ -1099,8 +1066,7 @@ def test_system_postings_without_text_trip_the_description_test_only_weakly(run:
     """SD billing and goods issues keep their reference in XBLNR, not in a text: routine for a program."""
     from auditray.je.catalogue import TESTS
 
-    scores = (run.entries.select("journal_id", "entity_id", "tests", "test_scores").explode("tests", "test_scores")
-              .filter(pl.col("tests") == "missing_description"))
+    scores = scores_of(run.entries, "missing_description", KEYS)
     jobs = _clean(run).filter(~pl.col("person")).select(KEYS).join(scores, on=KEYS)
     planted = run.judged.filter(pl.col("kind") == "missing_description").select(KEYS).join(scores, on=KEYS)
     assert jobs.height > 1000 and jobs["test_scores"].max() <= TESTS["missing_description"].system_strength
