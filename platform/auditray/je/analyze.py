@@ -475,7 +475,6 @@ def _benford(source: Source, settings: JETestSettings, coverage: dict[str, int],
         return empty, f"the ledger has no {', '.join(fields)}: the digit subsets cannot be formed"
     columns = sorted({"entity_id", "journal_id", "line_number", "amount", "manual_entry", *(c for g in present
                                                                                           for c in g)})
-    lines = conform(scan(source)).select(columns)
     told = any(coverage.get(c, 0) for c in ("entered_by", "source", "document_type"))
     inferred = settings.benford_manual_only and line_rule.infer_manual and told
     if inferred:
@@ -483,6 +482,8 @@ def _benford(source: Source, settings: JETestSettings, coverage: dict[str, int],
         # test (``population.prepare_lines``: sources, document types, user names).
         lines = prepare_lines(conform(scan(source), line_rule), line_rule).select(
             *(c for c in columns if c != "manual_entry"), manual_entry=pl.col("_manual"))
+    else:
+        lines = conform(scan(source)).select(columns)
     if settings.benford_manual_only and (coverage.get("manual_entry", 0) or inferred):
         # The digit tests look at manual entries (auditray.je.digits): the system-generated lines need not be
         # read into memory at all.

@@ -515,9 +515,14 @@ def _entity_policies(posters: pl.DataFrame, common: Sequence[int]) -> dict[str, 
             for entity, low, high, people in pooled.select("entity_id", "low", "high", "people").iter_rows()}
 
 
+def _words(words: list[str]) -> str:
+    """Literal words or phrases as one case-insensitive pattern."""
+    return regex_any([re.escape(k) for k in words])
+
+
 def keyword_regex(settings: JETestSettings) -> str:
     """The suspicious keywords as one case-insensitive pattern."""
-    return regex_any([re.escape(k) for k in settings.suspicious_keywords])
+    return _words(settings.suspicious_keywords)
 
 
 def weak_keywords(settings: JETestSettings) -> list[str]:
@@ -527,7 +532,7 @@ def weak_keywords(settings: JETestSettings) -> list[str]:
 
 
 def weak_keyword_regex(settings: JETestSettings) -> str:
-    return regex_any([re.escape(k) for k in weak_keywords(settings)])
+    return _words(weak_keywords(settings))
 
 
 __all__ = [
