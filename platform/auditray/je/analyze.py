@@ -66,6 +66,7 @@ from auditray.je.lines import line_flags
 from auditray.je.population import (
     KEYS,
     LINE_FIELDS,
+    LazyComputation,
     LineRules,
     account_profile,
     conform,
@@ -244,10 +245,13 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     """Everything after the two passes over the lines: statistics, facts, model, judgement, outputs."""
     journals = handed.pop()
     modulus = int(settings.recurring_ending_modulus * 100)
-    # The digit tests read the lines again and need nothing computed here: they run beside the statistics
-    # (polars releases the interpreter lock, and neither keeps both cores busy on its own).
+    # The digit tests read the lines again and need nothing computed here. Locally they run beside the
+    # statistics (polars releases the interpreter lock, and neither keeps both cores busy on its own); on Ray
+    # they are two jobs of the cluster's, run before the statistics' jobs rather than competing with them.
     digit_tests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditray-je-digits")
-    digits_done = digit_tests.submit(_benford, source, settings, coverage, rows, line_rule)
+    digits_done = digit_tests.submit(_benford, settings, coverage, rows, line_rule, run_lines)
+    if chosen != "local":
+        digits_done.result()
     digit_tests.shutdown(wait=False)
     population_stats = stats.together({
         "users": stats.USER_ACTIVITY,
@@ -457,43 +461,55 @@ def _split_groups(same_day: pl.DataFrame, limits: pl.DataFrame, settings: JETest
             .unique(["entity_id", "journal_id"], keep="first").sort(KEYS))
 
 
-def _benford(source: Source, settings: JETestSettings, coverage: dict[str, int],
-             rows: int, line_rule: LineRules) -> tuple[pl.DataFrame, str | None]:
-    """Lines in subsets whose digits do not conform to Benford's law (``auditray.je.digits``)."""
+def _benford(settings: JETestSettings, coverage: dict[str, int], rows: int, line_rule: LineRules,
+             run_lines: Callable[[Any], pl.DataFrame]) -> tuple[pl.DataFrame, str | None]:
+    """Lines in subsets whose digits do not conform to Benford's law (``auditray.je.digits``).
+
+    Two passes over the lines on the chosen engine, never the lines in one process: the digit counts of
+    every subset (summed across partitions), then, for the nonconforming subsets alone, the lines that carry
+    their over-represented digits. The screen between them reads only the counts.
+    """
     empty = pl.DataFrame(schema={"entity_id": pl.String, "journal_id": pl.String, "line_number": pl.Int32,
                                  "explanation": pl.String})
     if "benford_outlier" in settings.disabled_tests:
         return empty, "disabled in the settings"
     try:
-        from auditray.je.digits import DEFAULT_SUBSETS, benford_outlier_flags
+        from auditray.je import digits
     except ImportError:
         return empty, "the digit tests (auditray.je.digits) are not installed"
-    groupings = [tuple(g) for g in settings.benford_by] if settings.benford_by else list(DEFAULT_SUBSETS)
+    groupings = [tuple(g) for g in settings.benford_by] if settings.benford_by else list(digits.DEFAULT_SUBSETS)
     present = [g for g in groupings if all(coverage.get(c, rows) > 0 for c in g)]
     if not present:
         fields = sorted({c for g in groupings for c in g if coverage.get(c, rows) == 0})
         return empty, f"the ledger has no {', '.join(fields)}: the digit subsets cannot be formed"
-    columns = sorted({"entity_id", "journal_id", "line_number", "amount", "manual_entry", *(c for g in present
-                                                                                          for c in g)})
+    columns = sorted({*KEYS, "line_number", "amount", *(c for g in present for c in g)})
     told = any(coverage.get(c, 0) for c in ("entered_by", "source", "document_type"))
     inferred = settings.benford_manual_only and line_rule.infer_manual and told
-    if inferred:
-        # Where the ledger does not mark every line, manual lines are told from system ones as for every other
-        # test (``population.prepare_lines``: sources, document types, user names).
-        lines = prepare_lines(conform(scan(source), line_rule), line_rule).select(
-            *(c for c in columns if c != "manual_entry"), manual_entry=pl.col("_manual"))
-    else:
-        lines = conform(scan(source)).select(columns)
-    if settings.benford_manual_only and (coverage.get("manual_entry", 0) or inferred):
-        # The digit tests look at manual entries (auditray.je.digits): the system-generated lines need not be
-        # read into memory at all.
-        lines = lines.filter(pl.col("manual_entry").fill_null(False))
-    flags = benford_outlier_flags(lines.collect(), by=present, manual_only=settings.benford_manual_only)
-    keys = ["entity_id", "journal_id", "line_number"]
-    text = "benford_explanation" if "benford_explanation" in flags.columns else \
-        next((c for c in flags.columns if c not in keys and flags.schema[c] == pl.String), None)
-    explanation = pl.col(text) if text else pl.lit("in a subset whose digits do not follow Benford's law")
-    return flags.select(*keys, explanation.cast(pl.String).alias("explanation")).with_columns(
+    # The digit tests look at manual entries (auditray.je.digits.manual_population): where the ledger does not
+    # mark every line, manual lines are told from system ones as for every other test (``prepare_lines``).
+    manual_only = settings.benford_manual_only and bool(coverage.get("manual_entry", 0) or inferred)
+
+    def tested(lines: pl.LazyFrame) -> pl.LazyFrame:
+        if inferred:
+            lines = prepare_lines(conform(lines, line_rule), line_rule).select(*columns, manual=pl.col("_manual"))
+        else:
+            lines = conform(lines).select(*columns, manual=pl.col("manual_entry"))
+        return lines.filter(pl.col("manual").fill_null(False)).drop("manual") if manual_only else \
+            lines.drop("manual")
+
+    counts = run_lines(LazyComputation(
+        "je_digit_counts", lambda lines: digits.screen_counts(tested(lines), present, entry_key=KEYS),
+        combine=digits.sum_screen_counts, partition_by=tuple(KEYS)))
+    subsets = digits.screen_from_counts(counts, present)
+    if not (subsets["nonconforming"] & (subsets["excess_digits"].list.len() > 0)).any():
+        return empty, None
+    marks = run_lines(LazyComputation(
+        "je_digit_marks", lambda lines: digits.mark_lines(tested(lines), subsets),
+        combine=lambda parts: parts))
+    if marks.is_empty():
+        return empty, None
+    flags = digits.flags_from_marks(marks)
+    return flags.select(*digits.LINE_KEY, explanation="benford_explanation").with_columns(
         pl.col("line_number").cast(pl.Int32)), None
 
 

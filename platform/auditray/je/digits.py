@@ -48,6 +48,7 @@ from auditray.je.digits_amounts import (
     REASON,
     UNITS,
     AmountFormatError,
+    FrameT,
     invalid_amounts,
     with_exact_amounts,
 )
@@ -172,15 +173,16 @@ def _prepare(frame: pl.DataFrame, amount: str, sign: Sign, population: pl.Expr |
     return frame
 
 
-def _one_per_entry(prepared: pl.DataFrame, by: Sequence[str], entry_key: Sequence[str] | None) -> pl.DataFrame:
+def _one_per_entry(prepared: FrameT, by: Sequence[str], entry_key: Sequence[str] | None) -> FrameT:
     if not entry_key:
         return prepared
     # A balanced entry states one keyed amount on both sides; counting it once per entry (and subset)
-    # keeps the amounts independent, as the chi-square and Z statistics assume.
-    return prepared.unique([*by, *entry_key, ABSOLUTE], keep="first", maintain_order=True)
+    # keeps the amounts independent, as the chi-square and Z statistics assume. (Any of the copies will do:
+    # they share the subset and the exact amount, so their digits and exclusion reason.)
+    return prepared.unique([*by, *entry_key, ABSOLUTE], keep="any")
 
 
-def _count(prepared: pl.DataFrame, test: DigitTest, by: Sequence[str]) -> pl.DataFrame:
+def _count(prepared: FrameT, test: DigitTest, by: Sequence[str]) -> FrameT:
     return prepared.group_by([*by, digits_expr(test).alias(DIGIT), pl.col(REASON).alias("reason")]).agg(
         pl.len().cast(pl.Int64).alias(COUNT))
 
@@ -720,42 +722,126 @@ def manual_population(lines: pl.DataFrame) -> pl.Expr | None:
     return None
 
 
-def _screen(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]], *,
-            tests: Sequence[DigitTest], amount: str, manual_only: bool, entry_key: Sequence[str] | None,
-            min_count: int | None, alpha: float, drill_down_z: float,
-            keep: Sequence[str] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every (grouping, test) profile in one Bonferroni screen, and the prepared population lines."""
-    population = manual_population(lines) if manual_only else None
-    key = tuple(entry_key) if entry_key and all(c in lines.columns for c in entry_key) else ()
+def screen_groupings(by: str | Sequence[str] | Sequence[Sequence[str]], columns: Iterable[str]) -> list[tuple[str, ...]]:
+    """The groupings of a screen; of :data:`DEFAULT_SUBSETS`, those ``columns`` can support (a ledger
+    without users, or accounts, is still screened on the rest)."""
     groupings = _groupings(by)
     if by is DEFAULT_SUBSETS:
-        # A ledger without users (or accounts) is still screened on the groupings it can support.
-        groupings = [g for g in groupings if all(c in lines.columns for c in g)]
+        available = set(columns)
+        groupings = [g for g in groupings if all(c in available for c in g)]
+    return groupings
+
+
+def _checked(groupings: Sequence[tuple[str, ...]], tests: Sequence[DigitTest]) -> None:
     if not groupings or not tests:
         raise ValueError("no grouping or test to run")
     for test in tests:
         _check_test(test)
-    needed = {amount, *key, *keep, *(c for g in groupings for c in g)}
+
+
+def _prepared(lines: pl.LazyFrame, groupings: Sequence[tuple[str, ...]], amount: str,
+              population: pl.Expr | None, keep: Sequence[str]) -> pl.LazyFrame:
+    needed = {amount, *keep, *(c for g in groupings for c in g)}
     if population is not None:
         needed |= set(population.meta.root_names())
-    prepared = _prepare(lines.select(sorted(needed)), amount, "absolute", population)
+        lines = lines.filter(population)
+    return with_exact_amounts(lines.select(sorted(needed)), amount)
+
+
+def screen_counts(lines: pl.LazyFrame, groupings: Sequence[tuple[str, ...]],
+                  tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, amount: str = "amount",
+                  entry_key: Sequence[str] = (), population: pl.Expr | None = None) -> pl.LazyFrame:
+    """The digit counts of every (grouping, test) of a screen, as one long frame: ``grouping`` (its
+    columns, comma-joined), ``test``, the groupings' columns, ``digit``, ``reason`` and ``count``.
+
+    One pass over the lines. Counts add up: summed per everything but ``count`` (:func:`sum_screen_counts`)
+    they are the same over any partitioning, so long as each entry's lines (``entry_key``) share a partition.
+    """
+    _checked(groupings, tests)
+    prepared = _prepared(lines, groupings, amount, population, entry_key)
     runs = []
     for grouping in groupings:
-        once = _one_per_entry(prepared, grouping, key)
-        runs += [(grouping, test, _count(once, test, grouping)) for test in tests]
+        once = _one_per_entry(prepared, grouping, entry_key)
+        runs += [_count(once, test, grouping).with_columns(grouping=pl.lit(",".join(grouping)), test=pl.lit(test))
+                 for test in tests]
+    return pl.concat(runs, how="diagonal_relaxed")
+
+
+def sum_screen_counts(partials: pl.DataFrame) -> pl.DataFrame:
+    """Partial :func:`screen_counts` folded into one."""
+    return partials.group_by([c for c in partials.columns if c != COUNT]).agg(pl.col(COUNT).sum())
+
+
+def screen_from_counts(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
+                       tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None,
+                       alpha: float = 0.01, drill_down_z: float = 1.0) -> pl.DataFrame:
+    """Every (grouping, test) profile of :func:`screen_counts`' counts, in one Bonferroni screen."""
+    _checked(groupings, tests)
+    runs = []
+    for grouping in groupings:
+        for test in tests:
+            mine = counts.filter((pl.col("grouping") == ",".join(grouping)) & (pl.col("test") == test))
+            runs.append((grouping, test, mine.select(*grouping, DIGIT, "reason", COUNT).with_columns(
+                pl.col(DIGIT).cast(pl.Int16))))
     comparisons = sum(
-        int((subset_sizes(counts, grouping)["n"] >= (min_count or min_subset(test))).sum())
-        for grouping, test, counts in runs
+        int((subset_sizes(part, grouping)["n"] >= (min_count or min_subset(test))).sum())
+        for grouping, test, part in runs
     )
     frames = []
-    for grouping, test, counts in runs:
-        profile = profile_from_counts(counts, list(grouping), test, min_count=min_count, alpha=alpha,
+    for grouping, test, part in runs:
+        profile = profile_from_counts(part, list(grouping), test, min_count=min_count, alpha=alpha,
                                       comparisons=comparisons, drill_down_z=drill_down_z)
         names = [subset_name(r, grouping) for r in profile.select(grouping).iter_rows(named=True)]
         frames.append(profile.select(
             pl.lit(",".join(grouping)).alias("grouping"), pl.Series("subset", names, dtype=pl.String),
             pl.struct(list(grouping)).alias("key"), pl.exclude(list(grouping))))
-    return pl.concat(frames, how="diagonal_relaxed"), prepared
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def mark_lines(lines: pl.LazyFrame, subsets: pl.DataFrame, *, amount: str = "amount",
+               keys: Sequence[str] = LINE_KEY, population: pl.Expr | None = None) -> pl.LazyFrame:
+    """Nigrini's drill-down, line by line: the tested lines of each nonconforming subset whose digits are
+    among its over-represented ones, one row per line and failing (subset, test): ``keys``, ``benford_z``,
+    ``explanation``. A pass over the lines that needs no partitioning; :func:`flags_from_marks` folds it."""
+    flagged = subsets.filter(pl.col("nonconforming") & (pl.col("excess_digits").list.len() > 0))
+    groupings = [tuple(g.split(",")) for g in flagged["grouping"].unique(maintain_order=True)]
+    if flagged.is_empty():
+        return lines.select(*keys, benford_z=pl.lit(None, dtype=pl.Float64),
+                            explanation=pl.lit(None, dtype=pl.String)).head(0)
+    tested = _prepared(lines, groupings, amount, population, keys).filter(pl.col(REASON).is_null())
+    hits = []
+    for (grouping, test), group in flagged.group_by(["grouping", "test"], maintain_order=True):
+        columns = grouping.split(",")
+        wanted = group.select(pl.col("key").struct.unnest(), pl.col("excess_digits").alias(DIGIT),
+                              pl.col("excess_z").alias("benford_z"), "explanation").explode([DIGIT, "benford_z"])
+        marked = tested.with_columns(digits_expr(test).alias(DIGIT)).join(
+            wanted.lazy(), on=[*columns, DIGIT], how="inner", nulls_equal=True)
+        hits.append(marked.select([*keys, "benford_z", "explanation"]))
+    return pl.concat(hits, how="vertical_relaxed")
+
+
+def flags_from_marks(marks: pl.DataFrame, keys: Sequence[str] = LINE_KEY) -> pl.DataFrame:
+    """One row per flagged line: the largest Z of its digits and every failing subset's sentence."""
+    return (
+        marks.group_by(list(keys))
+        .agg(pl.col("benford_z").max(),
+             pl.col("explanation").unique(maintain_order=True).sort().str.join("; ").alias("benford_explanation"))
+        .select(*keys, "benford_z", "benford_explanation")
+        .sort(list(keys))
+    )
+
+
+def _in_memory_screen(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]], *,
+                      tests: Sequence[DigitTest], amount: str, manual_only: bool, entry_key: Sequence[str] | None,
+                      min_count: int | None, alpha: float, drill_down_z: float
+                      ) -> tuple[pl.DataFrame, list[tuple[str, ...]], pl.Expr | None]:
+    population = manual_population(lines) if manual_only else None
+    key = tuple(entry_key) if entry_key and all(c in lines.columns for c in entry_key) else ()
+    groupings = screen_groupings(by, lines.columns)
+    counts = screen_counts(lines.lazy(), groupings, tests, amount=amount, entry_key=key,
+                           population=population).collect()
+    return (screen_from_counts(counts, groupings, tests, min_count=min_count, alpha=alpha,
+                               drill_down_z=drill_down_z), groupings, population)
 
 
 def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]] = DEFAULT_SUBSETS,
@@ -770,8 +856,9 @@ def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Seque
     readable name), the key values as a struct ``key``, then the :func:`profile_from_counts` columns.
     Defaults as for :func:`benford_outlier_flags`.
     """
-    subsets, _ = _screen(lines, by, tests=tests, amount=amount, manual_only=manual_only, entry_key=entry_key,
-                         min_count=min_count, alpha=alpha, drill_down_z=drill_down_z)
+    subsets, _, _ = _in_memory_screen(lines, by, tests=tests, amount=amount, manual_only=manual_only,
+                                      entry_key=entry_key, min_count=min_count, alpha=alpha,
+                                      drill_down_z=drill_down_z)
     return subsets
 
 
@@ -792,33 +879,21 @@ def benford_outlier_flags(lines: pl.DataFrame, by: str | Sequence[str] | Sequenc
     manual entries only when the ledger marks them; an amount repeated within an entry counted once;
     the first-digit test (from 50 amounts) and the first-two-digits test (from 1,150); the rule of
     :func:`profile_from_counts`, with every (subset, test) pair in one Bonferroni screen.
+
+    In memory; over Parquet or on Ray, the same three steps run as engine passes (counts, then marks:
+    ``auditray.je.analyze``), with the same result.
     """
     missing = [c for c in keys if c not in lines.columns]
     if missing:
         raise ValueError(f"lines lack the key column(s) {missing}")
-    subsets, prepared = _screen(lines, by, tests=tests, amount=amount, manual_only=manual_only, entry_key=entry_key,
-                                min_count=min_count, alpha=alpha, drill_down_z=drill_down_z, keep=keys)
-    flagged = subsets.filter(pl.col("nonconforming") & (pl.col("excess_digits").list.len() > 0))
+    subsets, _, population = _in_memory_screen(
+        lines, by, tests=tests, amount=amount, manual_only=manual_only, entry_key=entry_key,
+        min_count=min_count, alpha=alpha, drill_down_z=drill_down_z)
+    marks = mark_lines(lines.lazy(), subsets, amount=amount, keys=keys, population=population).collect()
     schema = {**{c: lines.schema[c] for c in keys}, "benford_z": pl.Float64, "benford_explanation": pl.String}
-    if flagged.is_empty():
+    if marks.is_empty():
         return pl.DataFrame(schema=schema)
-    tested = prepared.filter(pl.col(REASON).is_null())
-    hits = []
-    for (grouping, test), group in flagged.group_by(["grouping", "test"], maintain_order=True):
-        columns = grouping.split(",")
-        wanted = group.select(pl.col("key").struct.unnest(), pl.col("excess_digits").alias(DIGIT),
-                              pl.col("excess_z").alias("benford_z"), "explanation").explode([DIGIT, "benford_z"])
-        marked = tested.with_columns(digits_expr(test).alias(DIGIT)).join(
-            wanted, on=[*columns, DIGIT], how="inner", nulls_equal=True)
-        hits.append(marked.select([*keys, "benford_z", "explanation"]))
-    return (
-        pl.concat(hits, how="vertical_relaxed")
-        .group_by(list(keys))
-        .agg(pl.col("benford_z").max(),
-             pl.col("explanation").unique(maintain_order=True).sort().str.join("; ").alias("benford_explanation"))
-        .select(list(schema))
-        .sort(list(keys))
-    )
+    return flags_from_marks(marks, keys).cast(schema)
 
 
 def _check_test(test: str) -> DigitTest:

@@ -18,10 +18,13 @@ part is taken from the exact value:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
 from auditray.contract.money import MONEY_DTYPE, cents_to_money
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 # Integer part of |amount| as decimal text without leading zeros ("" or "0" for amounts below 1).
 UNITS = "__digits_units"
@@ -118,10 +121,10 @@ def exact_amount_exprs(column: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Exp
     return units, (col < 0).fill_null(False), pl.lit(False), col.abs() if dtype != pl.Null else col
 
 
-def with_exact_amounts(frame: pl.DataFrame, amount: str) -> pl.DataFrame:
+def with_exact_amounts(frame: FrameT, amount: str) -> FrameT:
     """``frame`` with the integer-part text, the sign, the exact absolute amount and why an amount is not
     tested (null when it is)."""
-    units, negative, invalid, absolute = exact_amount_exprs(amount, frame.schema[amount])
+    units, negative, invalid, absolute = exact_amount_exprs(amount, frame.collect_schema()[amount])
     return frame.with_columns(units.alias(UNITS), negative.alias(NEGATIVE), invalid.alias(REASON),
                               absolute.alias(ABSOLUTE)).with_columns(
         pl.when(pl.col(REASON))
