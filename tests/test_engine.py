@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from auditray.completeness import ACCOUNT_ACTIVITY
 from auditray.contract.money import MONEY_SUM_DTYPE, cents_to_money
-from auditray.engine import BatchComputation, resolve_engine, run
+from auditray.engine import BatchComputation, ClusterBlocks, resolve_engine, run, run_kept
 
 
 def ledger_lines(n_journals: int = 5_000, seed: int = 7) -> pl.DataFrame:
@@ -85,6 +85,22 @@ def test_per_journal_logic_sees_whole_journals_on_ray(ledger, ray_session) -> No
 def test_in_memory_frames_run_on_both_engines(ray_session) -> None:
     lines = ledger_lines(500, seed=11)
     assert run(UNBALANCED, lines, engine="local").equals(run(UNBALANCED, lines.to_arrow(), engine="ray"))
+
+
+def test_a_result_kept_in_the_object_store_feeds_the_next_computation(ledger, ray_session) -> None:
+    """A multi-node cluster shares no disk: an intermediate result stays where the workers put it."""
+    _, paths = ledger
+    signed = BatchComputation("signed", map=lambda f: f.select("entity_id", "journal_id", "gl_account_number",
+                                                               "amount", positive=pl.col("amount") > 0),
+                              columns=("entity_id", "journal_id", "gl_account_number", "amount"),
+                              partition_by=("entity_id", "journal_id"))
+    in_memory, kept = run_kept(signed, paths, partitions=3)
+    assert isinstance(kept, ClusterBlocks)
+    assert kept.rows == in_memory.height == run(signed, paths, engine="local").height
+    assert len(kept.refs) > 1
+    assert run(ACCOUNT_ACTIVITY, kept, engine="ray").equals(run(ACCOUNT_ACTIVITY, paths, engine="local"))
+    with pytest.raises(ValueError, match="only a computation whose partitions are final"):
+        run_kept(ACCOUNT_ACTIVITY, paths)
 
 
 def test_auto_engine_picks_ray_for_large_inputs_or_a_configured_cluster(settings) -> None:

@@ -30,7 +30,21 @@ if TYPE_CHECKING:
     from auditray.settings import Settings
 
 EngineName = Literal["local", "ray", "auto"]
-Source = str | Path | Sequence[str | Path] | pl.DataFrame | pa.Table
+
+
+@dataclass(frozen=True)
+class ClusterBlocks:
+    """A table left in the Ray object store as the blocks its workers computed (``run(..., keep=True)``).
+
+    A later computation over it reads the blocks where they lie: nothing is written to a disk that every
+    node would have to share, and nothing is put back from the driver.
+    """
+
+    refs: tuple
+    rows: int
+
+
+Source = str | Path | Sequence[str | Path] | pl.DataFrame | pa.Table | ClusterBlocks
 
 _PARTITION = "__auditray_partition"
 
@@ -77,8 +91,18 @@ def run(
     if chosen == "local":
         return _run_local(computation, source)
     if chosen == "ray":
-        return _run_ray(computation, source, settings=settings, partitions=partitions)
+        return _run_ray(computation, source, settings=settings, partitions=partitions)[0]
     raise ValueError(f"unknown engine {engine!r}; expected local, ray or auto")
+
+
+def run_kept(computation: BatchComputation, source: Source, *, settings: Settings | None = None,
+             partitions: int | None = None) -> tuple[pl.DataFrame, ClusterBlocks]:
+    """On Ray, a row-wise computation's result (no ``combine``, no ``sort_by``) in the driver's memory and
+    also kept in the object store as ``ClusterBlocks``, for further computations over it."""
+    if computation.combine is not None or computation.sort_by:
+        raise ValueError(f"{computation.name}: only a computation whose partitions are final can be kept")
+    result, refs = _run_ray(computation, source, settings=settings, partitions=partitions, keep=True)
+    return result, ClusterBlocks(tuple(refs), result.height)
 
 
 def _parquet_paths(source: str | Path | Sequence[str | Path]) -> list[str]:
@@ -111,7 +135,7 @@ def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -
     range of one file meets a range of another, a partitioned computation can run file group by file group,
     with no shuffle on Ray and no repeated reading locally, and still see every row of each key together.
     """
-    if isinstance(source, (pl.DataFrame, pa.Table)) or not keys:
+    if isinstance(source, (pl.DataFrame, pa.Table, ClusterBlocks)) or not keys:
         return None
     import pyarrow.parquet as pq
 
@@ -183,6 +207,8 @@ def _key_spans(metadata: object, keys: list[str]) -> list[tuple[tuple, tuple]] |
 
 
 def _row_count(source: Source) -> int | None:
+    if isinstance(source, ClusterBlocks):
+        return source.rows
     if isinstance(source, (pl.DataFrame, pa.Table)):
         return source.num_rows if isinstance(source, pa.Table) else source.height
     try:
@@ -194,6 +220,10 @@ def _row_count(source: Source) -> int | None:
 
 
 def _run_local(computation: BatchComputation, source: Source) -> pl.DataFrame:
+    if isinstance(source, ClusterBlocks):
+        import ray
+
+        source = pl.concat([pl.from_arrow(ray.get(ref)) for ref in source.refs], how="vertical_relaxed")
     if isinstance(source, pa.Table):
         frame = pl.from_arrow(source).lazy()
     elif isinstance(source, pl.DataFrame):
@@ -232,7 +262,8 @@ def _run_ray(
     *,
     settings: Settings | None,
     partitions: int | None,
-) -> pl.DataFrame:
+    keep: bool = False,
+) -> tuple[pl.DataFrame, list]:
     import ray
     import ray.data
 
@@ -244,7 +275,9 @@ def _run_ray(
     logging.getLogger("ray.data").setLevel(logging.WARNING)
 
     def dataset() -> ray.data.Dataset:
-        if isinstance(source, pl.DataFrame):
+        if isinstance(source, ClusterBlocks):
+            ds = ray.data.from_arrow_refs(list(source.refs))
+        elif isinstance(source, pl.DataFrame):
             ds = ray.data.from_arrow(source.to_arrow())
         elif isinstance(source, pa.Table):
             ds = ray.data.from_arrow(source)
@@ -296,7 +329,8 @@ def _run_ray(
     # Fetched one block at a time, each converted before the next arrives: the driver never holds every block
     # twice (as Arrow from the object store and as polars).
     frames = []
-    for ref in mapped.to_arrow_refs():
+    refs = mapped.to_arrow_refs()
+    for ref in refs:
         table = ray.get(ref)
         if table.num_rows or table.num_columns:
             frames.append(pl.from_arrow(table))
@@ -305,11 +339,16 @@ def _run_ray(
     del frames
     if partials.is_empty() and not partials.columns:
         # No rows anywhere: let the local map describe the empty result's shape.
-        return _run_local(computation, pl.DataFrame(schema=_empty_schema(source, computation)))
-    return computation.finish(partials)
+        empty = _run_local(computation, pl.DataFrame(schema=_empty_schema(source, computation)))
+        return empty, [ray.put(empty.to_arrow())] if keep else []
+    return computation.finish(partials), refs if keep else []
 
 
 def _empty_schema(source: Source, computation: BatchComputation) -> pl.Schema:
+    if isinstance(source, ClusterBlocks):
+        import ray
+
+        return pl.from_arrow(ray.get(source.refs[0]).slice(0, 0)).schema
     if isinstance(source, pl.DataFrame):
         return source.schema
     if isinstance(source, pa.Table):

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -41,7 +40,7 @@ import numpy as np
 import polars as pl
 
 from auditray.contract.money import MONEY_SUM_DTYPE, cents_to_money
-from auditray.engine import BatchComputation, EngineName, Source, resolve_engine
+from auditray.engine import BatchComputation, ClusterBlocks, EngineName, Source, resolve_engine
 from auditray.engine import run as engine_run
 from auditray.je import anomaly_model, grouping, rules, stats
 from auditray.je.catalogue import CATALOGUE, TEST_IDS, catalogue_table
@@ -159,12 +158,13 @@ def analyze(
     def run_lines(computation: Any) -> pl.DataFrame:
         return computation.run(source, engine=chosen, settings=engine_settings, partitions=partitions)
 
-    spilled: list[str] = []
+    kept: list[ClusterBlocks] = []
 
     def run_journals(computation: BatchComputation) -> pl.DataFrame:
-        # On Ray the journal summary is read by the workers from Parquet spilled once, rather than shipped from
-        # the driver's memory for every statistic. (The local engine works on the summary in memory.)
-        return engine_run(computation, spilled, engine=chosen, settings=engine_settings, partitions=partitions)
+        # On Ray the journal summary stays in the object store as the blocks the workers computed, and every
+        # statistic reads it there, rather than from the driver's memory. (The local engine works on the
+        # summary in memory.)
+        return engine_run(computation, kept[0], engine=chosen, settings=engine_settings, partitions=partitions)
 
     say("account profile")
     profile = account_profile(line_rule, run_lines)
@@ -181,12 +181,11 @@ def analyze(
         journals = summary.run(source, engine="local", buckets=max(1, math.ceil(rows / LINES_PER_BUCKET)),
                                ordered=False, each=decode)
     else:
-        journals = summary.run(source, engine=chosen, settings=engine_settings, partitions=partitions, each=decode,
-                               ordered=False)
+        journals, blocks = summary.run_kept(source, settings=engine_settings, partitions=partitions, each=decode)
+        kept.append(blocks)
     lap("journal_summary")
 
     say("population statistics")
-    spill_dir = _spill(journals, spilled) if chosen == "ray" else None
     # Handed over, not shared: the analysis drops the summary once every entry is judged (a sixth of the
     # peak memory on a large ledger), which it could not while this frame still held it.
     handed = [journals]
@@ -194,11 +193,10 @@ def analyze(
     try:
         return _analyze_journals(
             handed=handed, accounts=accounts, settings=settings, coverage=coverage, rows=rows, chart=chart,
-            source=source, line_rule=line_rule, chosen=chosen, trial_balance=trial_balance,
+            line_rule=line_rule, chosen=chosen, trial_balance=trial_balance,
             run_journals=run_journals, run_lines=run_lines, say=say, lap=lap, timings=timings)
     finally:
-        if spill_dir is not None:
-            shutil.rmtree(spill_dir, ignore_errors=True)
+        kept.clear()  # the blocks leave the object store
 
 
 def _warm_up(settings: JETestSettings) -> None:
@@ -226,18 +224,8 @@ def _warm_up(settings: JETestSettings) -> None:
     threading.Thread(target=quietly, name="auditray-je-warm-up", daemon=True).start()
 
 
-def _spill(journals: pl.DataFrame, paths: list[str]) -> Path:
-    """The journal summary as Parquet files of a temporary directory, for Ray workers to read."""
-    directory = Path(tempfile.mkdtemp(prefix="auditray-je-journals-"))
-    for number, start in enumerate(range(0, journals.height, JUDGE_SLICE)):
-        path = directory / f"part-{number:05d}.parquet"
-        journals.slice(start, JUDGE_SLICE).write_parquet(path)
-        paths.append(str(path))
-    return directory
-
-
 def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, settings: JETestSettings,
-                      coverage: dict[str, int], rows: int, chart: pl.DataFrame | None, source: Source,
+                      coverage: dict[str, int], rows: int, chart: pl.DataFrame | None,
                       line_rule: LineRules, chosen: str, trial_balance: pl.DataFrame | None,
                       run_journals: Callable[[BatchComputation], pl.DataFrame],
                       run_lines: Callable[[Any], pl.DataFrame], say: Progress, lap: Callable[[str], None],
@@ -342,7 +330,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         judged = pl.concat([tripped, *(q for _, q in assessed)], rechunk=False)
         del assessed, tripped, journals
     else:
-        # The workers read the summary from its Parquet spill: the driver's copy can go before the judged
+        # The workers read the summary from the object store: the driver's copy can go before the judged
         # entries arrive.
         del journals
         judged = run_journals(judging)

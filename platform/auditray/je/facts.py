@@ -241,7 +241,8 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
     if not holidays or journals.is_empty():
         return []
     day = "entry_date" if journals["entry_date"].null_count() < journals.height else "effective_date"
-    counts = journals.group_by(day).len().drop_nulls(day)
+    # The one column first: grouping the whole multi-chunk summary would copy every column of it.
+    counts = journals.select(day).group_by(day).len().drop_nulls(day)
     listed = pl.Series(holidays, dtype=pl.Date)
     ordinary = counts.filter(pl.col(day).dt.weekday().is_in(business_weekdays) & ~pl.col(day).is_in(listed.implode()))
     if ordinary.is_empty():

@@ -33,11 +33,13 @@ from auditray.contract import GL_DETAIL
 from auditray.contract.money import money_to_cents
 from auditray.engine import (
     BatchComputation,
+    ClusterBlocks,
     EngineName,
     Source,
     _parquet_paths,
     key_disjoint_groups,
     resolve_engine,
+    run_kept,
 )
 from auditray.engine import run as engine_run
 
@@ -167,10 +169,7 @@ class LazyComputation:
         step = each or (lambda frame: frame)
         chosen = resolve_engine(engine, None, settings) if engine == "auto" else engine
         if chosen != "local":
-            # Ray reads only the ledger fields the battery uses (``conform`` types them and fills the absent).
-            names = set(scan(source).collect_schema().names())
-            columns = tuple(f for f in LINE_FIELDS if f in names)
-            batch = self.batch(columns)
+            batch = self._ray_batch(source)
             if self.combine is None and (each is not None or not ordered):
                 # Each partition's rows are final: the row-wise step runs on the workers, and the driver
                 # neither sorts nor copies the whole result again.
@@ -192,6 +191,22 @@ class LazyComputation:
             parts = pl.concat([step(self.core(scan(source).filter(bucket == b)).collect(engine="streaming"))
                                for b in range(buckets)], rechunk=False)
         return parts if not ordered else parts.sort(list(self.sort_by)) if self.sort_by else parts
+
+    def run_kept(self, source: Source, *, settings: Settings | None = None, partitions: int | None = None,
+                 each: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+                 ) -> tuple[pl.DataFrame, ClusterBlocks]:
+        """On Ray, the unsorted result (``each`` applied on the workers) in memory and kept in the object store,
+        for later computations over it (``auditray.engine.run_kept``). Only for a computation without
+        ``combine``: its partitions' rows are final."""
+        step = each or (lambda frame: frame)
+        batch = self._ray_batch(source)
+        batch = replace(batch, map=lambda frame, inner=batch.map: step(inner(frame)), sort_by=())
+        return run_kept(batch, source, settings=settings, partitions=partitions)
+
+    def _ray_batch(self, source: Source) -> BatchComputation:
+        # Ray reads only the ledger fields the battery uses (``conform`` types them and fills the absent).
+        names = set(scan(source).collect_schema().names())
+        return self.batch(tuple(f for f in LINE_FIELDS if f in names))
 
 
 def scan(source: Source) -> pl.LazyFrame:
