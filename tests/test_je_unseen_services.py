@@ -1306,12 +1306,6 @@ def test_identical_monthly_accruals_are_neither_duplicates_nor_recurring_endings
 
 # Without a Manual_Entry column: who keyed an entry, read from the user and the source.
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the Concur connector posts as 'concur-sync' with Source 'Expense Report': je/settings.py "
-    "DEFAULT_SYSTEM_USER_PATTERNS has no 'sync' and DEFAULT_SYSTEM_SOURCE_VALUES no 'expense report', so "
-    "je/population.py prepare_lines falls back to 'manual' for all 6,512 expense reports (the ADP connector and "
-    "the bank feed are saved by their sources 'Payroll' and 'Bank'): after_hours then trips 25-43 % of each "
-    "unit's clean entries and benford_outlier up to 22 %"))
 def test_without_a_manual_entry_column_interface_postings_are_told_from_people(unflagged: Run) -> None:
     system = _clean(unflagged).filter(~pl.col("person"))
     read_as_manual = system.filter(pl.col("manual"))

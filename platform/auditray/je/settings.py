@@ -74,6 +74,9 @@ DEFAULT_REVENUE_NAME_PATTERNS: tuple[str, ...] = (
 DEFAULT_SYSTEM_USER_PATTERNS: tuple[str, ...] = (
     r"batch", r"system", r"(^|\\)sys", r"interface", r"(^|\\)auto", r"automat", r"\bjob\b", r"sched",
     r"robot", r"\bbot\b", r"\bapi\b", r"integration", r"migration", r"(^|\\)svc", r"service",
+    # Connectors of cloud tools (expense, payroll, bank feeds), often named after the tool: 'concur-sync',
+    # 'adp.connector@...', 'bankfeed@...'.
+    r"sync\b", r"connector", r"feed\b", r"(^|[.\-_@\\])etl($|[.\-_@])", r"no-?reply",
 )
 # Sources and document types of sub-ledgers and interfaces: standard entries posted through a module, not
 # keyed into the general ledger by hand (used when the ledger has no Manual_Entry flag).
@@ -82,6 +85,8 @@ DEFAULT_SYSTEM_SOURCE_VALUES: tuple[str, ...] = (
     "cash receipts", "cd", "cash disbursements", "fa", "fixed assets", "assets", "inv", "inventory", "billing",
     "sales", "so", "sales order", "po", "purchasing", "purchase order", "bank", "interface", "depreciation",
     "recurring", "allocation", "revaluation", "subledger", "sub-ledger",
+    # Expense and time-and-billing tools posting through their own modules.
+    "expense report", "expense reports", "expenses", "t&e", "timesheet", "timesheets", "time and billing",
     # SAP document types only programs post: payment run, billing, goods movements, depreciation. (Vendor and
     # customer invoices, KR and DR, are keyed by people as often as by interfaces: the user decides.)
     "zp", "rv", "wa", "we", "wl", "wi", "af",
