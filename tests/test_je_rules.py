@@ -18,7 +18,7 @@ import pytest
 from auditray.contract import GL_DETAIL
 from auditray.je.analyze import analyze
 from auditray.je.catalogue import TEST_IDS
-from auditray.je.facts import nicest_limit
+from auditray.je.facts import EntityFacts, nicest_limit
 from auditray.je.scoring import risk_score
 from auditray.je.settings import JETestSettings
 
@@ -341,11 +341,34 @@ def test_a_sequence_gap_names_the_journal_before_it_even_when_numbers_repeat() -
     gaps = sequence_numbers()
     journals = pl.DataFrame({"entity_id": ["E1"] * 5 + ["E2"] * 2,
                              "journal_id": ["JE-005", "JE-001", "JE-0001", "AP-7", "AP-9", "JE-001", "JE-004"],
-                             "fiscal_year": [2025] * 7}, schema_overrides={"fiscal_year": pl.Int16})
+                             "fiscal_year": [2025] * 7, "entry_date": [date(2025, 3, d) for d in range(1, 8)]},
+                            schema_overrides={"fiscal_year": pl.Int16})
     found = gaps.finish(gaps.map(journals))
     # JE-0001 and JE-001 are both number 1 of sequence "JE-": the journal id orders them, the later one is
     # the journal before JE-005. Each entity and each prefix is its own sequence.
-    assert found.rows() == [("E1", "AP-9", "AP-7", 1), ("E1", "JE-005", "JE-001", 3), ("E2", "JE-004", "JE-001", 2)]
+    assert found.select("entity_id", "journal_id", "previous_journal", "missing").rows() == [
+        ("E1", "AP-9", "AP-7", 1), ("E1", "JE-005", "JE-001", 3), ("E2", "JE-004", "JE-001", 2)]
+    # With the days the entries either side of the hole were keyed.
+    assert found.select("entry_date", "previous_entry_date").row(0) == (date(2025, 3, 5), date(2025, 3, 4))
+
+
+def test_a_hole_taken_while_two_fiscal_years_were_open_trips_weakly() -> None:
+    """One number range across the years: last year's close, keyed in January, took numbers between this
+    year's first entries. A hole there may be last year's; a hole in June is not."""
+    from auditray.je.analyze import _gaps_at_year_boundaries
+
+    facts = {"E1": EntityFacts(entity_id="E1", journals=10, manual_journals=0, fiscal_year_start=date(2025, 1, 1),
+                               fiscal_year_end=date(2025, 12, 31), closing_date=date(2026, 1, 30),
+                               period_end_dates=[], high_value_cents=1, backdated_days=30,
+                               period_end_amount_cents=1, unusual_user_max_journals=1, seldom_account_max_journals=1,
+                               rare_pair_max_journals=1, rare_group_pair_max_journals=1, authorised_posters=None)}
+    gaps = pl.DataFrame({"entity_id": ["E1"] * 4, "journal_id": ["JE-10", "JE-50", "JE-90", "JE-99"],
+                         "previous_journal": ["JE-8", "JE-48", "JE-88", "JE-97"], "missing": [1, 1, 1, 1],
+                         "entry_date": [date(2025, 1, 14), date(2025, 6, 12), date(2026, 1, 9), date(2026, 3, 2)],
+                         "previous_entry_date": [date(2025, 1, 13), date(2025, 6, 11), date(2026, 1, 8),
+                                                 date(2026, 3, 1)]})
+    marked = _gaps_at_year_boundaries(gaps, facts)
+    assert marked["at_year_boundary"].to_list() == [True, False, True, False]
 
 
 @pytest.mark.parametrize("numbers", [[3, 1, 7, 2, 10], [1, 2**60, 5, 2**60 + 3, 9]], ids=["packed", "too-wide"])
@@ -358,7 +381,7 @@ def test_sequence_holes_from_one_integer_sort_equal_the_plain_sort(numbers: list
                           + [f"JE{n}" for n in numbers],
                           "sequence_year": years * 3,
                           "prefix": ["JE"] * 5 + ["AP"] * 5 + ["JE"] * 5,
-                          "number": numbers * 3})
+                          "number": numbers * 3, "entry_date": [date(2025, 1, 1)] * 15})
     by_integers = stats._gaps_by_integers(frame).sort("entity_id", "journal_id")
     by_sort = stats._gaps_by_sort(frame).sort("entity_id", "journal_id")
     assert by_integers.equals(by_sort)

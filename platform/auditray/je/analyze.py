@@ -282,8 +282,9 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         account_group_digits=settings.account_group_digits,
         user_accounts=user_accounts,
         duplicates=_copies(journals, duplicate_groups, settings.duplicate_same_effective_date),
-        gaps=sequence.filter(pl.col("missing") <= settings.sequence_gap_max_missing).select(
-            "entity_id", "journal_id", gap_missing="missing", gap_previous="previous_journal"),
+        gaps=_gaps_at_year_boundaries(sequence.filter(pl.col("missing") <= settings.sequence_gap_max_missing),
+                                      facts).select("entity_id", "journal_id", gap_missing="missing",
+                                                    gap_previous="previous_journal", gap_boundary="at_year_boundary"),
         splits=_split_groups(same_day, limits, settings),
         endings=endings.filter((pl.col("entries") >= settings.recurring_ending_min_entries)
                                & (pl.col("min_cents") != pl.col("max_cents")))
@@ -391,6 +392,32 @@ def tests_not_run(settings: JETestSettings, coverage: dict[str, int], rows: int,
     if numbered == 0:
         reasons.setdefault("sequence_gap", "journal ids carry no numbers: there is no sequence to check")
     return reasons
+
+
+def _gaps_at_year_boundaries(gaps: pl.DataFrame, facts: dict[str, EntityFacts]) -> pl.DataFrame:
+    """``at_year_boundary``: the hole's numbers were taken while two fiscal years were open at once.
+
+    Where one number range runs on across the years, the entries of the previous year's close, keyed in the
+    first weeks of this year, and the next year's first entries, keyed during this year's close, take numbers
+    between this year's: the export of one year shows holes there that no one deleted. A hole counts as such
+    when the entries either side of it were keyed around such a window (this year's start up to as many days
+    after it as the close takes, or this year's end up to the closing date); it still trips sequence_gap,
+    weakly (``rules.YEAR_BOUNDARY_GAP_STRENGTH``): the auditor checks it against the neighbouring year.
+    """
+    windows = pl.DataFrame(
+        [(e, f.fiscal_year_start, f.fiscal_year_start + (f.closing_date - f.fiscal_year_end), f.fiscal_year_end,
+          f.closing_date) for e, f in facts.items()],
+        schema={"entity_id": pl.String, "_start_from": pl.Date, "_start_to": pl.Date, "_end_from": pl.Date,
+                "_end_to": pl.Date}, orient="row")
+    before, after = pl.col("previous_entry_date"), pl.col("entry_date")
+
+    def around(start: str, end: str) -> pl.Expr:
+        return (before <= pl.col(end)) & (after >= pl.col(start))
+
+    return (gaps.join(windows, on="entity_id", how="left")
+            .with_columns(at_year_boundary=(around("_start_from", "_start_to") | around("_end_from", "_end_to"))
+                          .fill_null(False))
+            .drop("_start_from", "_start_to", "_end_from", "_end_to"))
 
 
 def _copies(journals: pl.DataFrame, groups: pl.DataFrame, same_date: bool) -> pl.DataFrame:
@@ -679,7 +706,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
         lines=pl.col("lines").sum(), debits=pl.col("debit_cents").sum(), credits=pl.col("credit_cents").sum(),
         net=pl.col("activity_cents").sum(), accounts=pl.len())
     per_entity, by_period = journals.per_entity, journals.by_period
-    gaps = sequence.filter(pl.col("missing") <= max_missing)
+    gaps = _gaps_at_year_boundaries(sequence.filter(pl.col("missing") <= max_missing), facts)
     breaks = sequence.filter(pl.col("missing") > max_missing)
     bands = entries.group_by("entity_id", "risk_band").len()
     tripped = (entries.select("entity_id", "tests").explode("tests").drop_nulls("tests")
@@ -709,6 +736,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                                    "gross": money_text(row["unbalanced_abs"])},
             "sequence": {
                 "gaps": entity_gaps.height, "missing_numbers": int(entity_gaps["missing"].sum() or 0),
+                "gaps_at_year_boundary": int(entity_gaps["at_year_boundary"].sum()),
                 "range_breaks": breaks.filter(pl.col("entity_id") == entity).height,
                 "examples": [f"{g['missing']} missing before {g['journal_id']}" for g in
                              entity_gaps.head(10).iter_rows(named=True)],

@@ -33,6 +33,9 @@ WEAK_KEYWORD_STRENGTH = 0.3
 WORKED_HOLIDAY_STRENGTH = 0.3
 # An entry keyed on a working day but dated on a weekend or holiday (not at a month's edge): weak evidence.
 DATED_ONLY_STRENGTH = 0.5
+# A hole in the numbering taken while two fiscal years were open (``analyze._gaps_at_year_boundaries``): the
+# neighbouring year's entries, outside this population, may hold the numbers.
+YEAR_BOUNDARY_GAP_STRENGTH = 0.3
 ISO_DAY_NAMES = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday",
                  7: "Sunday"}
 
@@ -268,7 +271,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
                   .otherwise(DATED_ONLY_STRENGTH))
     scores = {
         "unbalanced_entry": pl.when(pl.col("balance_cents") != 0).then(1.0),
-        "sequence_gap": pl.when(pl.col("gap_missing").is_not_null()).then(1.0),
+        "sequence_gap": pl.when(pl.col("gap_missing").is_not_null())
+        .then(pl.when(pl.col("gap_boundary").fill_null(False)).then(YEAR_BOUNDARY_GAP_STRENGTH).otherwise(1.0)),
         "duplicate_entry": pl.when(pl.col("duplicate_of").is_not_null())
         .then(pl.when(pl.col("duplicate_original")).then(FIRST_OF_DUPLICATES_STRENGTH).otherwise(1.0)),
         "high_value": pl.when(pl.col("debit_cents") >= pl.col("high_value_cents"))
@@ -344,8 +348,11 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     texts = {
         "unbalanced_entry": pl.format("debits {} vs credits {}: out of balance by {}", money(pl.col("debit_cents")),
                                       money(-pl.col("credit_cents")), money(pl.col("balance_cents"))),
-        "sequence_gap": pl.format("{} journal number(s) missing between {} and this entry",
-                                  pl.col("gap_missing"), pl.col("gap_previous")),
+        "sequence_gap": pl.format("{} journal number(s) missing between {} and this entry{}",
+                                  pl.col("gap_missing"), pl.col("gap_previous"),
+                                  pl.when(pl.col("gap_boundary").fill_null(False))
+                                  .then(pl.lit(", keyed while the neighbouring fiscal year was open (its entries "
+                                               "may hold them)")).otherwise(pl.lit(""))),
         "duplicate_entry": pl.when(pl.col("duplicate_original"))
         .then(pl.format("same accounts, amounts and effective date as journal {}, keyed later",
                         pl.col("duplicate_of")))

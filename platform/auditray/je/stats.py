@@ -159,7 +159,7 @@ def sequence_numbers() -> BatchComputation:
         parts = pl.col("journal_id").str.extract_groups(r"(?s)^(.*?)(\d{1,18})$")
         return journals.select(
             "entity_id", "journal_id", pl.col("fiscal_year").fill_null(-1).alias("sequence_year"),
-            parts.struct[0].alias("prefix"), parts.struct[1].cast(pl.Int64).alias("number"),
+            parts.struct[0].alias("prefix"), parts.struct[1].cast(pl.Int64).alias("number"), "entry_date",
         )
 
     def combine(numbers: pl.DataFrame) -> pl.DataFrame:
@@ -167,7 +167,7 @@ def sequence_numbers() -> BatchComputation:
         return _gaps_by_integers(numbers) if numbers.height else _gaps_by_sort(numbers)
 
     return BatchComputation("je_sequence_gaps", map=mapper, combine=combine, sort_by=("entity_id", "journal_id"),
-                            columns=("entity_id", "journal_id", "fiscal_year"))
+                            columns=("entity_id", "journal_id", "fiscal_year", "entry_date"))
 
 
 _SEQUENCE_KEYS = ["entity_id", "sequence_year", "prefix"]
@@ -177,10 +177,11 @@ def _gaps(ordered: pl.DataFrame) -> pl.DataFrame:
     """Entries preceded by a hole, from (entity, journal, _sequence, number) sorted by sequence and number."""
     same = pl.col("_sequence") == pl.col("_sequence").shift()
     return (ordered.with_columns(previous=pl.when(same).then(pl.col("number").shift()),
-                                 previous_journal=pl.when(same).then(pl.col("journal_id").shift()))
+                                 previous_journal=pl.when(same).then(pl.col("journal_id").shift()),
+                                 previous_entry_date=pl.when(same).then(pl.col("entry_date").shift()))
             .with_columns(missing=pl.col("number") - pl.col("previous") - 1)
             .filter(pl.col("missing") > 0)
-            .select("entity_id", "journal_id", "previous_journal", "missing"))
+            .select("entity_id", "journal_id", "previous_journal", "missing", "entry_date", "previous_entry_date"))
 
 
 def _gaps_by_sort(numbers: pl.DataFrame) -> pl.DataFrame:
@@ -216,6 +217,8 @@ def _gaps_by_integers(numbers: pl.DataFrame) -> pl.DataFrame:
         "journal_id": numbers["journal_id"].gather(holes["_row"]),
         "previous_journal": numbers["journal_id"].gather(holes["_previous_row"]),
         "missing": holes["missing"],
+        "entry_date": numbers["entry_date"].gather(holes["_row"]),
+        "previous_entry_date": numbers["entry_date"].gather(holes["_previous_row"]),
     })
 
 
