@@ -424,3 +424,22 @@ def test_a_holiday_counts_as_worked_only_on_a_normal_day_s_volume_of_a_ledger_bi
     assert worked_holidays(journals, [labor, columbus], [1, 2, 3, 4, 5]) == [columbus]
     small = pl.DataFrame({"entry_date": ordinary * 2 + [labor] * 2, "effective_date": ordinary * 2 + [labor] * 2})
     assert worked_holidays(small, [labor], [1, 2, 3, 4, 5]) == []  # two a day: nothing to tell by
+
+
+def test_the_account_name_the_lines_carry_names_the_account_before_any_memo(clean: list[dict]) -> None:
+    """An export that repeats the account's name on every line (GL_Account_Name) is read by it: a memo that
+    happens to say "cash" does not make an accrual account cash, and a suspense account is known as one."""
+    names = {"6000": "Office expense", "2000": "Accrued liabilities", "1999": "Suspense - unreconciled"}
+    rows = _replace(clean, 100, journal(100, _day(clean, 100), [("1999", "412.30"), ("6000", "-412.30")]))
+    rows = [dict(r, gl_account_name=names[r["gl_account_number"]],
+                 je_line_description="Cash adjustment" if r["gl_account_number"] == "2000" else
+                 r["je_line_description"]) for r in rows]
+    analysis = run(rows)
+    accounts = analysis.accounts.select("gl_account_number", "account_name", "name_basis", "is_sensitive",
+                                        "is_suspense")
+    accrued = accounts.filter(pl.col("gl_account_number") == "2000").row(0, named=True)
+    assert accrued["account_name"] == "Accrued liabilities" and accrued["name_basis"] == "account name on the lines"
+    assert not accrued["is_sensitive"]
+    assert accounts.filter(pl.col("gl_account_number") == "1999")["is_suspense"].item()
+    assert "suspense_account" in tripped(analysis, "JE000100")
+    assert analysis.population["field_coverage"]["gl_account_name"]["values"] == len(rows)

@@ -81,6 +81,9 @@ GL_DETAIL = TableContract(
         Field("entry_time", pa.time64("us"), False, "Entry_Time",
               "Time of day the entry was keyed; tests for after-hours postings need it."),
         Field("gl_account_number", pa.string(), True, "GL_Account_Number", "Account posted to."),
+        Field("gl_account_name", pa.string(), False, "GL_Account_Name",
+              "The account's name, where the export repeats it on every line (not an ADS GL_Detail field; "
+              "NetSuite, Sage and many GL reports write it): names the accounts when no chart is given."),
         Field("amount", MONEY, True, "Amount",
               "Signed functional-currency amount: debit positive, credit negative."),
         Field("amount_currency", pa.string(), False, "Amount_Currency", "ISO 4217 code of the amount."),

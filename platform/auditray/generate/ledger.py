@@ -402,6 +402,8 @@ class EntityLedger:
             "entry_date": pa.array(batch.entry[lj]),
             "entry_time": pa.array(batch.entry_time[lj]).cast(pa.time32("s")),
             "gl_account_number": self._accounts.take(pa.array(batch.line_account[line_order], type=pa.int32())),
+            # Accounts are named by the chart the generator writes beside the ledger, not on every line.
+            "gl_account_name": pa.nulls(n_lines, pa.string()),
             "amount": amount.cast(GL_DETAIL.field("amount").type),
             "amount_currency": pa.repeat(pa.scalar(entity.profile.currency), n_lines),
             "je_header_description": header.take(lj_arrow),

@@ -118,6 +118,7 @@ ADS = HeaderProfile(
             "line_number": ("JE_Line_Number", "Journal_Line_Number", "Line_Number"),
             "entry_date": ("Entered_Date",),
             "entry_time": ("Entered_Time",),
+            "gl_account_name": ("Account_Name", "GL_Account_Description", "Account_Description"),
             "amount_indicator": ("Amount_Credit_Debit_Indicator",),
             "amount_debit": ("Debit_Amount",),
             "amount_credit": ("Credit_Amount",),

@@ -118,6 +118,7 @@ def line_rules(settings: JETestSettings, coverage: dict[str, int], rows: int) ->
         infer_manual=coverage.get("manual_entry", 0) < rows,
         line_text=coverage.get("je_line_description", 0) > 0,
         header_text=coverage.get("je_header_description", 0) > 0,
+        account_names=coverage.get("gl_account_name", 0) > 0,
     )
 
 
@@ -146,7 +147,7 @@ def analyze(
         clock = now
 
     if isinstance(source, pl.DataFrame):
-        source = conform(source.lazy()).collect()
+        source = conform(source.lazy(), profile=True).collect()
     rows = source_row_count(source)
     chosen = resolve_engine(engine, rows, engine_settings)
     if rows == 0:

@@ -55,7 +55,8 @@ def classify_accounts(profile: pl.DataFrame, settings: JETestSettings, *, chart:
     """The account table: profile + name + classes, with the basis of each class, and a dense code.
 
     Order of evidence, most reliable first: accounts the engagement lists; the chart's type and subtype;
-    the account's name (chart, trial balance or commonest line description) against keyword patterns; and
+    the account's name (chart, trial balance, the name on the lines, or the commonest line description)
+    against keyword patterns; and
     for sensitive and revenue accounts, the leading digits of the number (``*_number_prefixes``).
     """
     accounts = profile
@@ -65,7 +66,7 @@ def classify_accounts(profile: pl.DataFrame, settings: JETestSettings, *, chart:
                                  on=ACCOUNT_KEYS, how="left")
     for column, dtype in (("gl_account_name", pl.String), ("account_type", pl.String),
                           ("account_subtype", pl.String), ("active", pl.Boolean), ("described_as", pl.String),
-                          ("described_share", pl.Float64)):
+                          ("described_share", pl.Float64), ("line_name", pl.String)):
         if column not in accounts.columns:
             accounts = accounts.with_columns(pl.lit(None, dtype=dtype).alias(column))
     if trial_balance is not None and "gl_account_name" in trial_balance.columns:
@@ -74,12 +75,14 @@ def classify_accounts(profile: pl.DataFrame, settings: JETestSettings, *, chart:
         accounts = accounts.join(tb_names, on=ACCOUNT_KEYS, how="left")
     else:
         accounts = accounts.with_columns(tb_name=pl.lit(None, dtype=pl.String))
-    # A line description names the account only when most of the account's lines agree on it.
+    # A line description names the account only when most of the account's lines agree on it. (Even on an
+    # account of two lines: a suspense account's few lines say "suspense" more often than not.)
     described = pl.when(pl.col("described_share") >= 0.5).then(pl.col("described_as"))
     accounts = accounts.with_columns(
-        account_name=pl.coalesce("gl_account_name", "tb_name", described),
+        account_name=pl.coalesce("gl_account_name", "tb_name", "line_name", described),
         name_basis=pl.when(pl.col("gl_account_name").is_not_null()).then(pl.lit("chart of accounts"))
         .when(pl.col("tb_name").is_not_null()).then(pl.lit("trial balance"))
+        .when(pl.col("line_name").is_not_null()).then(pl.lit("account name on the lines"))
         .when(described.is_not_null()).then(pl.lit("commonest line description"))
         .otherwise(pl.lit(None, dtype=pl.String)),
     )
@@ -294,11 +297,17 @@ def resolve_facts(journals: pl.DataFrame, accounts: pl.DataFrame, settings: JETe
     entity_ids = journals["entity_id"].unique().sort().to_list()
     revenue = dict(accounts.filter(pl.col("is_revenue")).group_by("entity_id")
                    .agg(pl.col("activity_cents").sum()).iter_rows())
+    # A unit of a group that books no revenue of its own (a holding, a shared-services unit) is tested at the
+    # threshold of the group's smallest revenue-earning unit: its own amounts say nothing about materiality,
+    # and group auditors set a component's materiality below the group's (ISA 600 A44-A46).
+    earning = {e: -v for e, v in revenue.items() if v is not None and -v > 0}
+    smallest = min(earning.items(), key=lambda item: (item[1], item[0])) if earning else None
     for entity in entity_ids:
         stated = settings.for_entity(entity)
         rows = journals.select("entity_id", "fiscal_year", "period", "effective_date", "entry_date", "manual",
                                "debit_cents").filter(pl.col("entity_id") == entity)
-        facts[entity] = _entity_facts(entity, rows, stated, settings, revenue.get(entity))
+        facts[entity] = _entity_facts(entity, rows, stated, settings, revenue.get(entity),
+                                      None if entity in earning else smallest)
     return facts
 
 
@@ -326,7 +335,7 @@ def _year_end(in_year: pl.DataFrame) -> tuple[date, str]:
 
 
 def _entity_facts(entity: str, rows: pl.DataFrame, stated: EntityOverrides, settings: JETestSettings,
-                  revenue_activity: int | None) -> EntityFacts:
+                  revenue_activity: int | None, group_unit: tuple[str, int] | None = None) -> EntityFacts:
     basis: dict[str, str] = {}
     n = rows.height
     manual = rows.filter(pl.col("manual"))
@@ -367,6 +376,14 @@ def _entity_facts(entity: str, rows: pl.DataFrame, stated: EntityOverrides, sett
         basis["high_value_threshold"] = (
             f"estimated: {settings.performance_materiality_share} x {settings.materiality_revenue_share} x "
             "revenue in the ledger (ISA 320 A7 revenue benchmark; the engagement stated no materiality)")
+    elif group_unit is not None:
+        peer, peer_revenue = group_unit
+        high = _cents(Decimal(peer_revenue) / 100 * settings.materiality_revenue_share
+                      * settings.performance_materiality_share)
+        basis["high_value_threshold"] = (
+            f"estimated as for {peer}, the group's smallest revenue-earning unit in the ledger: "
+            f"{settings.performance_materiality_share} x {settings.materiality_revenue_share} x its revenue "
+            "(this unit books no revenue of its own; ISA 320 A7, ISA 600 A44)")
     else:
         quantile = rows["debit_cents"].quantile(settings.high_value_fallback_quantile, "higher")
         high = int(quantile or 1)

@@ -53,6 +53,8 @@ LINE_FIELDS: tuple[str, ...] = (
     "document_type", "manual_entry", "entered_by", "approved_by",
 )
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(f for f in LINE_FIELDS if f not in GL_DETAIL.required)
+# Fields the account profile alone reads (once), never the passes over every line that follow.
+PROFILE_FIELDS: tuple[str, ...] = ("gl_account_name",)
 _GL_SCHEMA = pl.Schema(pl.from_arrow(GL_DETAIL.schema.empty_table()).schema)
 KEYS = ["entity_id", "journal_id"]
 ACCOUNT_KEYS = ["entity_id", "gl_account_number"]
@@ -66,7 +68,8 @@ class LineRules:
     """The settings the line-level preparation needs, small enough to ship to every Ray worker.
 
     ``infer_manual`` is set when the ledger's Manual_Entry flag is missing on some lines; ``line_text``
-    when it carries line descriptions at all (reading ten million unused strings costs seconds).
+    when it carries line descriptions at all (reading ten million unused strings costs seconds);
+    ``account_names`` when its lines carry the account's name (``gl_account_name``).
     """
 
     system_user_regex: str
@@ -77,12 +80,14 @@ class LineRules:
     infer_manual: bool = True
     line_text: bool = True
     header_text: bool = True
+    account_names: bool = False
 
 
-def conform(lines: pl.LazyFrame, rules: LineRules | None = None) -> pl.LazyFrame:
+def conform(lines: pl.LazyFrame, rules: LineRules | None = None, *, profile: bool = False) -> pl.LazyFrame:
     """The battery's fields in canonical types; absent optional fields become typed nulls.
 
-    With ``rules``, description columns the ledger lacks altogether are not read at all.
+    With ``rules``, description columns the ledger lacks altogether are not read at all. With ``profile``,
+    the fields only the account profile reads (``PROFILE_FIELDS``) are kept too, where the ledger has them.
     """
     names = set(lines.collect_schema().names())
     if rules is not None:
@@ -93,9 +98,11 @@ def conform(lines: pl.LazyFrame, rules: LineRules | None = None) -> pl.LazyFrame
     absent = [f for f in GL_DETAIL.required if f not in names]
     if absent:
         raise ValueError(f"the ledger lacks required gl_detail fields: {', '.join(absent)}")
+    kept = [f for f in PROFILE_FIELDS if f in names] if profile else []
     return lines.select(
-        pl.col(f).cast(_GL_SCHEMA[f]) if f in names else pl.lit(None, dtype=_GL_SCHEMA[f]).alias(f)
-        for f in LINE_FIELDS
+        *(pl.col(f).cast(_GL_SCHEMA[f]) if f in names else pl.lit(None, dtype=_GL_SCHEMA[f]).alias(f)
+          for f in LINE_FIELDS),
+        *(pl.col(f).cast(_GL_SCHEMA[f]) for f in kept),
     )
 
 
@@ -313,9 +320,26 @@ def account_descriptions(rules: LineRules) -> LazyComputation:
     return LazyComputation("je_account_descriptions", core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
 
 
+def account_names(rules: LineRules) -> LazyComputation:
+    """Each account's name as the lines carry it (the commonest, should an export vary it)."""
+
+    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
+        named = lines.select(*(pl.col(k).cast(pl.String) for k in ACCOUNT_KEYS),
+                             pl.col("gl_account_name").cast(pl.String).str.strip_chars())
+        return (named.filter(pl.col("gl_account_name").str.len_bytes() > 0)
+                .group_by([*ACCOUNT_KEYS, "gl_account_name"]).agg(n=pl.len().cast(pl.Int64)))
+
+    def combine(partials: pl.DataFrame) -> pl.DataFrame:
+        counts = partials.group_by([*ACCOUNT_KEYS, "gl_account_name"]).agg(pl.col("n").sum())
+        return (counts.sort(["n", "gl_account_name"], descending=[True, False])
+                .group_by(ACCOUNT_KEYS).agg(line_name=pl.col("gl_account_name").first()))
+
+    return LazyComputation("je_account_names", core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
+
+
 def account_profile(rules: LineRules, run: Callable[[LazyComputation], pl.DataFrame]) -> pl.DataFrame:
-    """The account profile from three map + combine passes over the lines (``run`` picks the engine):
-    amounts by bin, distinct journals of the small accounts, the commonest description."""
+    """The account profile from map + combine passes over the lines (``run`` picks the engine): amounts by
+    bin, distinct journals of the small accounts, the commonest description, the name the lines carry."""
     binned = run(account_bins(rules))
     per_account = binned.group_by(ACCOUNT_KEYS).agg(pl.col("lines").sum())
     small = per_account.filter(pl.col("lines") <= JOURNAL_COUNT_MAX_LINES)
@@ -326,10 +350,12 @@ def account_profile(rules: LineRules, run: Callable[[LazyComputation], pl.DataFr
         described = run(account_descriptions(rules))
     else:
         described = pl.DataFrame(schema={**schema, "described_as": pl.String, "described_lines": pl.Int64})
+    named = run(account_names(rules)) if rules.account_names else \
+        pl.DataFrame(schema={**schema, "line_name": pl.String})
     # The commonest description's share of all the account's lines, text-less ones included: three lines
     # described by hand among five thousand text-less billing lines do not name the account.
     return (collapse_account_profile(binned).join(journals, on=ACCOUNT_KEYS, how="left")
-            .join(described, on=ACCOUNT_KEYS, how="left")
+            .join(described, on=ACCOUNT_KEYS, how="left").join(named, on=ACCOUNT_KEYS, how="left")
             .with_columns(described_share=pl.col("described_lines") / pl.col("lines"))
             .drop("described_lines").sort(ACCOUNT_KEYS))
 
@@ -544,6 +570,7 @@ __all__ = [
     "account_bins",
     "account_descriptions",
     "account_journals",
+    "account_names",
     "account_profile",
     "collapse_account_profile",
     "conform",
@@ -561,7 +588,7 @@ def field_coverage(source: Source) -> dict[str, int]:
     Read from the Parquet footers' statistics when every file has them (no data is scanned), else by one
     streaming pass. Tests whose field is empty throughout are reported "not run" rather than passed.
     """
-    fields = [f for f in LINE_FIELDS if f in OPTIONAL_FIELDS]
+    fields = [*(f for f in LINE_FIELDS if f in OPTIONAL_FIELDS), *PROFILE_FIELDS]
     if not isinstance(source, (pl.DataFrame, pl.LazyFrame)):
         counted = _footer_coverage(source, fields)
         if counted is not None:

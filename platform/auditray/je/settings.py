@@ -54,6 +54,9 @@ DEFAULT_SENSITIVE_NAME_PATTERNS: tuple[str, ...] = (
     r"^bank\b", r"\bbank account", r"\bequity\b", r"retained earnings", r"share capital",
     r"(common|capital|preferred|treasury) stock", r"paid-in", r"\bapic\b", r"\bdividends? (declared|paid)",
     r"share premium",
+    # Partnerships and LLCs (law, audit and consulting firms): the owners' capital and what they take out.
+    r"\b(partners?|members?|owners?)'?s?'? (capital|equity|distributions?|drawings?)", r"\bdrawings\b",
+    r"\bdistributions? to (partners|members|owners|shareholders)",
 )
 # Names that contain a sensitive word but are plainly something else (expenses, financing, cost of sales).
 DEFAULT_SENSITIVE_NAME_EXCLUSIONS: tuple[str, ...] = (
