@@ -443,3 +443,19 @@ def test_the_account_name_the_lines_carry_names_the_account_before_any_memo(clea
     assert accounts.filter(pl.col("gl_account_number") == "1999")["is_suspense"].item()
     assert "suspense_account" in tripped(analysis, "JE000100")
     assert analysis.population["field_coverage"]["gl_account_name"]["values"] == len(rows)
+
+
+def test_the_evening_hours_a_team_works_as_a_matter_of_course_trip_after_hours_only_weakly() -> None:
+    """A close that runs into the evening is the client's working day; a posting at 22:00 is not, nor is a
+    night hour with no worked hour before it, however many entries a fraudster keys in it."""
+    from auditray.je.facts import worked_hours
+
+    def at(hour: int, count: int) -> list[tuple[time, bool]]:
+        return [(time(hour, (i * 7) % 60), True) for i in range(count)]
+
+    keyed = [*(e for hour in range(7, 19) for e in at(hour, 40)), *at(19, 15), *at(20, 4), *at(22, 3), *at(2, 30)]
+    keyed += [(time(21, 0), False)] * 50  # an interface's nightly run is not people working
+    journals = pl.DataFrame(keyed, schema={"entry_time": pl.Time, "manual": pl.Boolean}, orient="row")
+    assert worked_hours(journals, (time(7, 0), time(19, 0))) == [19]
+    # A handful of entries per office hour proves nothing.
+    assert worked_hours(journals.head(12 * 5), (time(7, 0), time(19, 0))) == []

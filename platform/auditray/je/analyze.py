@@ -46,6 +46,7 @@ from auditray.je import anomaly_model, grouping, rules, stats
 from auditray.je.catalogue import CATALOGUE, TEST_IDS, catalogue_table
 from auditray.je.facts import (
     WORKED_HOLIDAY_SHARE,
+    WORKED_HOUR_SHARE,
     EntityFacts,
     approval_limits,
     classify_accounts,
@@ -60,6 +61,7 @@ from auditray.je.facts import (
     weak_keyword_regex,
     weak_keywords,
     worked_holidays,
+    worked_hours,
 )
 from auditray.je.lines import line_flags
 from auditray.je.population import (
@@ -274,6 +276,11 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     # and a posting on one still trips holiday_posting, weakly: a mistaken "worked" must not hide a real
     # holiday posting altogether.
     worked = [] if settings.holidays is not None else worked_holidays(journals, holidays, settings.business_weekdays)
+    # Likewise the hours next to business hours the client's people visibly work, unless the engagement stated
+    # its business hours.
+    stated_hours = {"business_hours_start", "business_hours_end"} & settings.model_fields_set
+    hours = [] if stated_hours else worked_hours(journals, (settings.business_hours_start,
+                                                            settings.business_hours_end))
     context = rules.EntryContext(
         facts=facts_frame(facts),
         users=users.select("entity_id", "entered_by", "journals"),
@@ -298,6 +305,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
                                 schema={"entity_id": pl.String, "entered_by": pl.String}, orient="row"),
         holidays=holidays,
         worked_holidays=worked,
+        worked_hours=hours,
         business_weekdays=list(settings.business_weekdays),
         business_hours=(settings.business_hours_start, settings.business_hours_end),
         keyword_regex=keyword_regex(settings),
@@ -352,7 +360,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
         sequence=sequence, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
-        prevalence=prevalence_table, worked=worked)
+        prevalence=prevalence_table, worked=worked, hours=hours)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
                       accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
@@ -700,7 +708,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
-                       prevalence: pl.DataFrame, worked: Sequence[date] = ()) -> dict[str, Any]:
+                       prevalence: pl.DataFrame, worked: Sequence[date] = (),
+                       hours: Sequence[int] = ()) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
     entities: dict[str, Any] = {}
     totals = accounts.group_by("entity_id").agg(
@@ -774,6 +783,12 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
             "basis": f"calendar holidays on which at least {WORKED_HOLIDAY_SHARE:.0%} of an ordinary working day's "
                      "entries were keyed: working days for the period-end windows; an entry on one trips "
                      f"holiday_posting at {rules.WORKED_HOLIDAY_STRENGTH} strength",
+        },
+        "hours_worked": {
+            "hours": [f"{h:02d}:00-{h:02d}:59" for h in hours],
+            "basis": f"hours next to business hours in which people keyed at least {WORKED_HOUR_SHARE:.0%} of an "
+                     "ordinary office hour's manual entries: a manual entry keyed in one trips after_hours at "
+                     f"{rules.WORKED_HOUR_STRENGTH} strength",
         },
     }
     return summary

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import polars as pl
@@ -255,6 +255,48 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
         return []
     worked = counts.filter(pl.col(day).is_in(listed.implode()) & (pl.col("len") >= WORKED_HOLIDAY_SHARE * median))
     return sorted(worked[day].to_list())
+
+
+# An hour just outside business hours in which people key at least this share of an ordinary office hour's
+# manual entries (the median hour of the business day) is an hour the accounting team works: the close that
+# runs into the evening, the early shift.
+WORKED_HOUR_SHARE = 0.25
+# Below this many manual entries in the median office hour, a few entries in an evening hour prove nothing.
+WORKED_HOUR_MIN = 20
+
+
+def worked_hours(journals: pl.DataFrame, business_hours: tuple[time, time]) -> list[int]:
+    """The hours of the day, next to business hours, in which the population's people key entries as a
+    matter of course (``WORKED_HOUR_SHARE`` of the median office hour's manual entries).
+
+    Only hours that extend the working day count: 19:00 may be worked, then 20:00 if 19:00 is; an hour in the
+    night with no worked hour before it never is. Entries keyed in a worked hour still trip after_hours,
+    weakly (``rules.WORKED_HOUR_STRENGTH``). Business hours the engagement states are not second-guessed (the
+    caller decides).
+    """
+    start, end = business_hours
+    manual = journals.lazy().filter(pl.col("manual").fill_null(False) & pl.col("entry_time").is_not_null())
+    counts = dict(manual.group_by(hour=pl.col("entry_time").dt.hour()).len().collect().iter_rows())
+    office = [counts.get(h, 0) for h in range(24) if start <= time(h) and time(h, 59, 59) < end]
+    if not office:
+        return []
+    median = float(pl.Series(office).median())
+    if median < WORKED_HOUR_MIN:
+        return []
+
+    def worked(hour: int) -> bool:
+        return counts.get(hour, 0) >= WORKED_HOUR_SHARE * median
+
+    hours = []
+    hour = end.hour if end.minute == 0 else end.hour + 1
+    while hour < 24 and worked(hour):
+        hours.append(hour)
+        hour += 1
+    hour = start.hour - 1
+    while hour >= 0 and worked(hour):
+        hours.append(hour)
+        hour -= 1
+    return sorted(hours)
 
 
 def business_days_before(end: date, count: int, workdays: set[int], holidays: set[date]) -> list[date]:

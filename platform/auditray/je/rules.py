@@ -31,6 +31,9 @@ RELATED_GROUPS_STRENGTH = 0.35
 WEAK_KEYWORD_STRENGTH = 0.3
 # A posting on a calendar holiday that the client visibly works (``facts.worked_holidays``).
 WORKED_HOLIDAY_STRENGTH = 0.3
+# A manual entry keyed in an hour next to business hours that the client's people visibly work
+# (``facts.worked_hours``).
+WORKED_HOUR_STRENGTH = 0.3
 # An entry keyed on a working day but dated on a weekend or holiday (not at a month's edge): weak evidence.
 DATED_ONLY_STRENGTH = 0.5
 # A hole in the numbering taken while two fiscal years were open (``analyze._gaps_at_year_boundaries``): the
@@ -71,6 +74,7 @@ class EntryContext:
     descriptions: bool = True  # the ledger carries descriptions at all
     weak_keyword_regex: str = "(?!)"  # words routine entries also use: a weak hit
     worked_holidays: list[date] = field(default_factory=list)  # holidays the client visibly works
+    worked_hours: list[int] = field(default_factory=list)  # hours next to business hours people visibly work
     not_run: dict[str, str] = field(default_factory=dict)
 
 
@@ -232,6 +236,10 @@ def with_context(journals: pl.DataFrame, ctx: EntryContext, tables: ContextTable
     return journals.hstack(context)
 
 
+def _in_worked_hour(ctx: EntryContext) -> pl.Expr:
+    return pl.col("entry_time").dt.hour().is_in(pl.Series(ctx.worked_hours, dtype=pl.Int8).implode()).fill_null(False)
+
+
 def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     """Add ``s_<id>`` for every test of the catalogue (0 for a test not run), from the entry and its context."""
     manual = pl.col("manual").fill_null(True)
@@ -288,7 +296,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         .then(_strength("holiday_posting", manual) * usually_worked("entry_date"))
         .when(pl.col("effective_date").is_in(holidays.implode()))
         .then(_strength("holiday_posting", manual) * dated_only * usually_worked("effective_date")),
-        "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end))).then(1.0),
+        "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end)))
+        .then(pl.when(_in_worked_hour(ctx)).then(WORKED_HOUR_STRENGTH).otherwise(1.0)),
         "period_end": pl.when(manual & pl.col("period_end").is_not_null()
                               & (pl.col("debit_cents") >= pl.col("period_end_amount_cents"))).then(1.0)
         .when(manual & pl.col("period_end").is_not_null() & ~pl.col("has_text") & pl.lit(ctx.descriptions))
@@ -385,9 +394,12 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         .then(pl.format("effective on a public holiday ({})", pl.col("effective_date")))
         .otherwise(pl.format("effective on a public holiday ({}), entered on a working day ({})",
                              pl.col("effective_date"), pl.col("entry_date"))),
-        "after_hours": pl.format("keyed at {}, outside business hours {}-{}", hh_mm,
+        "after_hours": pl.format("keyed at {}, outside business hours {}-{}{}", hh_mm,
                                  pl.lit(ctx.business_hours[0].strftime("%H:%M")),
-                                 pl.lit(ctx.business_hours[1].strftime("%H:%M"))),
+                                 pl.lit(ctx.business_hours[1].strftime("%H:%M")),
+                                 pl.when(_in_worked_hour(ctx))
+                                 .then(pl.lit(", in an hour the client's people regularly work"))
+                                 .otherwise(pl.lit(""))),
         "period_end": pl.when(pl.col("debit_cents") >= pl.col("period_end_amount_cents"))
         .then(pl.format("manual entry of {} on {}, at the end of the period ending {} (unusual above {})",
                         money(pl.col("debit_cents")), pl.col("effective_date"), pl.col("period_end"),
