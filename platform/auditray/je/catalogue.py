@@ -42,7 +42,9 @@ CATALOGUE: tuple[JETest, ...] = (
            "forced past the system's controls.",
            "AS 2401 .61; ISA 240 A43; CAQ practice aid (population integrity)", 0.9, needs=("amount",)),
     JETest("sequence_gap", "Journal numbers missing before this entry",
-           "Gaps in the document sequence mean the population may be incomplete or entries were deleted.",
+           "Gaps in the document sequence mean the population may be incomplete or entries were deleted; a "
+           "gap taken while two fiscal years were open (the neighbouring year's entries may hold it) counts "
+           "weakly.",
            "AS 2401 .61 (completeness of the population); ISA 240 A43; CAQ practice aid", 0.6,
            settings=("sequence_gap_max_missing",), needs=("journal_id",)),
     JETest("duplicate_entry", "Same accounts, amounts and date as an earlier entry",
@@ -84,7 +86,8 @@ CATALOGUE: tuple[JETest, ...] = (
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("holiday_calendar", "holidays"), system_strength=0.3),
     JETest("after_hours", "Keyed by a person outside business hours",
-           "Manual entries keyed late at night or before dawn escape the usual review.",
+           "Manual entries keyed late at night or before dawn escape the usual review; in an hour next to "
+           "business hours that the client's people visibly work, an entry counts weakly.",
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("business_hours_start", "business_hours_end"), needs=("entry_time",), system_strength=0.0),
     JETest("period_end", "Large or undescribed manual entry at period end",
