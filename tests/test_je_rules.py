@@ -362,13 +362,27 @@ def test_a_hole_taken_while_two_fiscal_years_were_open_trips_weakly() -> None:
                                period_end_dates=[], high_value_cents=1, backdated_days=30,
                                period_end_amount_cents=1, unusual_user_max_journals=1, seldom_account_max_journals=1,
                                rare_pair_max_journals=1, rare_group_pair_max_journals=1, authorised_posters=None)}
-    gaps = pl.DataFrame({"entity_id": ["E1"] * 4, "journal_id": ["JE-10", "JE-50", "JE-90", "JE-99"],
-                         "previous_journal": ["JE-8", "JE-48", "JE-88", "JE-97"], "missing": [1, 1, 1, 1],
-                         "entry_date": [date(2025, 1, 14), date(2025, 6, 12), date(2026, 1, 9), date(2026, 3, 2)],
+    gaps = pl.DataFrame({"entity_id": ["E1"] * 5, "journal_id": ["JE-10", "JE-50", "JE-90", "JE-99", "AP-3"],
+                         "previous_journal": ["JE-8", "JE-48", "JE-88", "JE-97", "AP-1"], "missing": [1] * 5,
+                         "entry_date": [date(2025, 1, 14), date(2025, 6, 12), date(2026, 1, 9), date(2026, 3, 2),
+                                        date(2025, 1, 14)],
                          "previous_entry_date": [date(2025, 1, 13), date(2025, 6, 11), date(2026, 1, 8),
-                                                 date(2026, 3, 1)]})
+                                                 date(2026, 3, 1), date(2025, 1, 13)],
+                         # AP numbers begin the year at 1: a range of the year's own, which no other year takes.
+                         "starts_afresh": [False, False, False, False, True]})
     marked = _gaps_at_year_boundaries(gaps, facts)
-    assert marked["at_year_boundary"].to_list() == [True, False, True, False]
+    assert marked["at_year_boundary"].to_list() == [True, False, True, False, False]
+
+
+def test_a_sequence_that_begins_the_year_at_the_start_of_a_range_is_the_year_s_own() -> None:
+    from auditray.je.stats import sequence_numbers
+
+    gaps = sequence_numbers()
+    ids = ["2500000001", "2500000002", "2500000004", "INV-018234", "INV-018236"]
+    journals = pl.DataFrame({"entity_id": ["E1"] * 5, "journal_id": ids, "fiscal_year": [2025] * 5,
+                             "entry_date": [date(2025, 1, 2)] * 5}, schema_overrides={"fiscal_year": pl.Int16})
+    found = gaps.finish(gaps.map(journals))
+    assert found.select("journal_id", "starts_afresh").rows() == [("2500000004", True), ("INV-018236", False)]
 
 
 @pytest.mark.parametrize("numbers", [[3, 1, 7, 2, 10], [1, 2**60, 5, 2**60 + 3, 9]], ids=["packed", "too-wide"])

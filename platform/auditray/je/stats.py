@@ -173,15 +173,24 @@ def sequence_numbers() -> BatchComputation:
 _SEQUENCE_KEYS = ["entity_id", "sequence_year", "prefix"]
 
 
+
+def _starts_afresh(first: pl.Expr) -> pl.Expr:
+    """A sequence begins the year afresh when its first number opens a range (1, 100001, 2500000001): the
+    year has a number range of its own, from which no other year's entries take numbers. A range that runs
+    on across the years begins the year wherever the last one ended."""
+    return (first <= 1) | ((first - 1) % 1000 == 0)
+
 def _gaps(ordered: pl.DataFrame) -> pl.DataFrame:
     """Entries preceded by a hole, from (entity, journal, _sequence, number) sorted by sequence and number."""
     same = pl.col("_sequence") == pl.col("_sequence").shift()
     return (ordered.with_columns(previous=pl.when(same).then(pl.col("number").shift()),
                                  previous_journal=pl.when(same).then(pl.col("journal_id").shift()),
-                                 previous_entry_date=pl.when(same).then(pl.col("entry_date").shift()))
+                                 previous_entry_date=pl.when(same).then(pl.col("entry_date").shift()),
+                                 starts_afresh=_starts_afresh(pl.col("number").first().over("_sequence")))
             .with_columns(missing=pl.col("number") - pl.col("previous") - 1)
             .filter(pl.col("missing") > 0)
-            .select("entity_id", "journal_id", "previous_journal", "missing", "entry_date", "previous_entry_date"))
+            .select("entity_id", "journal_id", "previous_journal", "missing", "entry_date", "previous_entry_date",
+                    "starts_afresh"))
 
 
 def _gaps_by_sort(numbers: pl.DataFrame) -> pl.DataFrame:
@@ -212,6 +221,9 @@ def _gaps_by_integers(numbers: pl.DataFrame) -> pl.DataFrame:
     holes = (ordered.with_columns(missing=pl.when(same).then(pl.col("number") - pl.col("number").shift() - 1),
                                   _previous_row=pl.col("_row").shift())
              .filter(pl.col("missing") > 0))
+    # Sorted by sequence, then number: each sequence's first row holds its first number.
+    firsts = ordered.filter(~same.fill_null(False)).select("_sequence", _first="number")
+    fresh = holes.select("_sequence").join(firsts, on="_sequence", how="left", maintain_order="left")
     return pl.DataFrame({
         "entity_id": numbers["entity_id"].gather(holes["_row"]),
         "journal_id": numbers["journal_id"].gather(holes["_row"]),
@@ -219,6 +231,7 @@ def _gaps_by_integers(numbers: pl.DataFrame) -> pl.DataFrame:
         "missing": holes["missing"],
         "entry_date": numbers["entry_date"].gather(holes["_row"]),
         "previous_entry_date": numbers["entry_date"].gather(holes["_previous_row"]),
+        "starts_afresh": fresh.select(_starts_afresh(pl.col("_first"))).to_series(),
     })
 
 
