@@ -54,3 +54,25 @@ class Run:
 
     def facts(self, company: str) -> dict:
         return self.population["entities"][company]["facts"]
+
+
+def detection_figures(entries: pl.DataFrame, labels: pl.DataFrame, keys: tuple[str, ...] = ("entity_id", "journal_id")
+                      ) -> dict:
+    """Per planted kind (and convention): planted and found; planted share of the top 1 % and 5 %; clean
+    entries per test, with how many of them a person keyed."""
+    keys = list(keys)
+    judged = labels.join(entries.select(*keys, "tests", "risk_rank"), on=keys, how="left")
+    planted = judged.filter(pl.col("role") == "planted").with_columns(
+        group=pl.when(pl.col("convention").is_null()).then(pl.col("kind"))
+        .otherwise(pl.format("{} ({})", pl.col("kind"), pl.col("convention"))))
+    recall = (planted.with_columns(found=pl.col("tests").list.contains(pl.col("kind")))
+              .group_by("group").agg(planted=pl.len(), found=pl.col("found").sum()).sort("group"))
+    clean = judged.filter(pl.col("role") == "clean")
+    tripped = (clean.select(*keys, "person", "tests").explode("tests").drop_nulls("tests")
+               .group_by("tests").agg(entries=pl.len(), keyed_by_people=pl.col("person").sum()).sort("tests"))
+    return {
+        "entries": entries.height, "planted": planted.height, "clean": clean.height,
+        "recall": {k: {"planted": int(p), "found": int(f)} for k, p, f in recall.iter_rows()},
+        **top_shares(entries, planted),
+        "clean_trips": {t: {"entries": int(n), "keyed_by_people": int(m)} for t, n, m in tripped.iter_rows()},
+    }

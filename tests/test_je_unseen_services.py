@@ -76,7 +76,7 @@ import polars as pl
 import pytest
 from auditray.je.rules import YEAR_BOUNDARY_GAP_STRENGTH
 
-from tests.je_unseen_support import Run, analyze_export, scores_of, top_shares
+from tests.je_unseen_support import Run, analyze_export, detection_figures, scores_of
 
 FISCAL_YEAR = 2025
 FY_START, FY_END = date(2025, 1, 1), date(2025, 12, 31)
@@ -952,25 +952,6 @@ def build_ledger(seed: int = 20_251_231) -> LedgerBuilder:
 
 KEYS = ["entity_id", "journal_id"]
 
-
-def detection_figures(entries: pl.DataFrame, labels: pl.DataFrame) -> dict:
-    """Per planted kind (and convention): planted and found; planted share of the top 1 % and 5 %; clean
-    entries per test, with how many of them a person keyed."""
-    judged = labels.join(entries.select(*KEYS, "tests", "risk_rank"), on=KEYS, how="left")
-    planted = judged.filter(pl.col("role") == "planted").with_columns(
-        group=pl.when(pl.col("convention").is_null()).then(pl.col("kind"))
-        .otherwise(pl.format("{} ({})", pl.col("kind"), pl.col("convention"))))
-    recall = (planted.with_columns(found=pl.col("tests").list.contains(pl.col("kind")))
-              .group_by("group").agg(planted=pl.len(), found=pl.col("found").sum()).sort("group"))
-    clean = judged.filter(pl.col("role") == "clean")
-    tripped = (clean.select(*KEYS, "person", "tests").explode("tests").drop_nulls("tests")
-               .group_by("tests").agg(entries=pl.len(), keyed_by_people=pl.col("person").sum()).sort("tests"))
-    return {
-        "entries": entries.height, "planted": planted.height, "clean": clean.height,
-        "recall": {k: {"planted": int(p), "found": int(f)} for k, p, f in recall.iter_rows()},
-        **top_shares(entries, planted),
-        "clean_trips": {t: {"entries": int(n), "keyed_by_people": int(m)} for t, n, m in tripped.iter_rows()},
-    }
 
 
 def _run(ledger: LedgerBuilder, work: Path, *, manual_flag: bool = True, chart: bool = False, title: str) -> Run:

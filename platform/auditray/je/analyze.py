@@ -9,7 +9,8 @@ map + combine computations over the whole population; entries are judged per par
    control totals, completeness against the trial balance, unbalanced entries, sequence gaps, duplicates,
    period coverage, and which tests cannot run because the ledger lacks their field;
 3. population statistics (users, account pairs, same-day groups, amount endings, approval limits) and the
-   entity facts (materiality, calendar, thresholds), each with its basis;
+   entity facts (materiality, calendar, thresholds), each with its basis; beside them, the digit tests'
+   two passes over the lines (subset counts, then the lines behind nonconforming subsets);
 4. the unsupervised model, fitted per entity on the driver;
 5. every entry judged: test strengths, model score, composite risk, band, reasons;
 6. the lines of flagged entries, with their line-level flags.
