@@ -51,12 +51,15 @@ DEFAULT_WEAK_KEYWORDS: tuple[str, ...] = ("write off", "write-off", "writeoff", 
 DEFAULT_SENSITIVE_NAME_PATTERNS: tuple[str, ...] = (
     r"\brevenue", r"^sales\b", r"\b(net|gross|product|service|total|export|domestic) sales\b",
     r"\bsales (revenue|income)\b", r"\bturnover\b", r"^cash\b", r"\bcash (at|in) bank", r"\bpetty cash\b",
-    r"^bank\b", r"\bbank account", r"\bequity\b", r"retained earnings", r"share capital",
+    r"^bank\b", r"\bbank account", r"\bchecking\b", r"\bsavings\b", r"\bmoney market\b", r"\bequity\b",
+    r"retained earnings", r"share capital",
     r"(common|capital|preferred|treasury) stock", r"paid-in", r"\bapic\b", r"\bdividends? (declared|paid)",
     r"share premium",
     # Partnerships and LLCs (law, audit and consulting firms): the owners' capital and what they take out.
     r"\b(partners?|members?|owners?)'?s?'? (capital|equity|distributions?|drawings?)", r"\bdrawings\b",
     r"\bdistributions? to (partners|members|owners|shareholders)",
+    # QuickBooks and Xero name income accounts "... Income" ("Landscape Installation Income").
+    r"\bincome\b",
 )
 # Names that contain a sensitive word but are plainly something else (expenses, financing, cost of sales).
 DEFAULT_SENSITIVE_NAME_EXCLUSIONS: tuple[str, ...] = (
@@ -64,14 +67,21 @@ DEFAULT_SENSITIVE_NAME_EXCLUSIONS: tuple[str, ...] = (
     r"travel", r"meals", r"mileage", r"conference", r"commission", r"depr", r"amort", r"\bloan\b",
     r"credit facility", r"borrowing", r"\bdebt\b", r"interest", r"\bpayable\b", r"receivable", r"\ba/r\b",
     r"\ba/p\b", r"allowance for", r"overdraft",
+    # Income that is not the revenue of operations, or not income at all.
+    r"\bother income", r"income tax", r"\bnet income", r"comprehensive income", r"income summary",
+    r"deferred income", r"unearned", r"accrued income", r"investment income", r"dividend income", r"\bgains?\b",
+    r"\blosse?s?\b",
 )
 DEFAULT_SUSPENSE_NAME_PATTERNS: tuple[str, ...] = (
     r"suspense", r"unidentified", r"unallocated", r"unapplied", r"unreconciled", r"to be cleared",
     r"to be allocated", r"pending allocation", r"\bwash\b", r"\bplug\b", r"\bdifferences? account",
     r"kl(ä|ae)rung", r"interimskonto", r"compte d'attente", r"cuenta (puente|transitoria)", r"tussenrekening",
+    # QuickBooks' catch-alls.
+    r"ask my accountant", r"uncategori[sz]ed",
 )
 DEFAULT_REVENUE_NAME_PATTERNS: tuple[str, ...] = (
-    r"\brevenue", r"^sales\b", r"\b(net|gross|product|service|total|export|domestic) sales\b", r"\bturnover\b")
+    r"\brevenue", r"^sales\b", r"\b(net|gross|product|service|total|export|domestic) sales\b", r"\bturnover\b",
+    r"\bincome\b")
 # User names of interfaces and scheduled jobs: their entries are system-generated, not keyed by a person.
 # Matched on the lower-cased name; a prefix may follow a Windows domain (``CORP\svc_billing``).
 DEFAULT_SYSTEM_USER_PATTERNS: tuple[str, ...] = (
@@ -90,13 +100,21 @@ DEFAULT_SYSTEM_SOURCE_VALUES: tuple[str, ...] = (
     "recurring", "allocation", "revaluation", "subledger", "sub-ledger",
     # Expense and time-and-billing tools posting through their own modules.
     "expense report", "expense reports", "expenses", "t&e", "timesheet", "timesheets", "time and billing",
+    # QuickBooks and Xero transaction types: standard transactions entered through forms, not journal entries
+    # (their only manual journal is the "Journal Entry" / "Manual Journal").
+    "invoice", "bill", "payment", "bill payment", "bill payment (check)", "bill payment (credit card)",
+    "receive payment", "sales receipt", "refund receipt", "credit memo", "vendor credit", "deposit", "transfer",
+    "check", "expense", "credit card credit", "credit card expense", "payroll check", "paycheck",
+    "payroll adjustment", "inventory qty adjust", "sales tax payment", "credit card payment", "statement charge",
+    "spend money", "receive money", "accrec", "accpay",
     # SAP document types only programs post: payment run, billing, goods movements, depreciation. (Vendor and
     # customer invoices, KR and DR, are keyed by people as often as by interfaces: the user decides.)
     "zp", "rv", "wa", "we", "wl", "wi", "af",
 )
 # Sources and document types that mean "keyed by hand" when the ledger has no Manual_Entry flag.
 DEFAULT_MANUAL_SOURCE_VALUES: tuple[str, ...] = ("manual", "mje", "gj", "je", "sa", "journal", "general journal",
-                                                 "adjustment", "adj", "topside")
+                                                 "adjustment", "adj", "topside", "journal entry",
+                                                 "journal entries", "general journal entry", "manual journal")
 # Authority limits firms commonly set (1-2-2.5-5 steps), used only when the ledger records no approvals
 # from which each poster's limit can be read and the engagement states none.
 DEFAULT_COMMON_APPROVAL_LIMITS: tuple[str, ...] = (
