@@ -34,7 +34,7 @@ EngineName = Literal["local", "ray", "auto"]
 
 @dataclass(frozen=True)
 class ClusterBlocks:
-    """A table left in the Ray object store as the blocks its workers computed (``run(..., keep=True)``).
+    """A table left in the Ray object store as the blocks its workers computed (``run_kept``).
 
     A later computation over it reads the blocks where they lie: nothing is written to a disk that every
     node would have to share, and nothing is put back from the driver.

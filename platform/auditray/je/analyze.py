@@ -282,6 +282,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     stated_hours = {"business_hours_start", "business_hours_end"} & settings.model_fields_set
     hours = [] if stated_hours else worked_hours(journals, (settings.business_hours_start,
                                                             settings.business_hours_end))
+    gaps = _gaps_at_year_boundaries(sequence.filter(pl.col("missing") <= settings.sequence_gap_max_missing), facts)
     context = rules.EntryContext(
         facts=facts_frame(facts),
         users=users.select("entity_id", "entered_by", "journals"),
@@ -291,9 +292,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         account_group_digits=settings.account_group_digits,
         user_accounts=user_accounts,
         duplicates=_copies(journals, duplicate_groups, settings.duplicate_same_effective_date),
-        gaps=_gaps_at_year_boundaries(sequence.filter(pl.col("missing") <= settings.sequence_gap_max_missing),
-                                      facts).select("entity_id", "journal_id", gap_missing="missing",
-                                                    gap_previous="previous_journal", gap_boundary="at_year_boundary"),
+        gaps=gaps.select("entity_id", "journal_id", gap_missing="missing", gap_previous="previous_journal",
+                         gap_boundary="at_year_boundary"),
         splits=_split_groups(same_day, limits, settings),
         endings=endings.filter((pl.col("entries") >= settings.recurring_ending_min_entries)
                                & (pl.col("min_cents") != pl.col("max_cents")))
@@ -359,7 +359,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
 
     population = population_summary(
         journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
-        sequence=sequence, duplicates=context.duplicates, entries=entries, settings=settings,
+        sequence=sequence, gaps=gaps, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
         prevalence=prevalence_table, worked=worked, hours=hours)
     lap("population_summary")
@@ -525,13 +525,11 @@ def _benford(settings: JETestSettings, coverage: dict[str, int], rows: int, line
 
     counts = run_lines(LazyComputation(
         "je_digit_counts", lambda lines: digits.screen_counts(tested(lines), present, entry_key=KEYS),
-        combine=digits.sum_screen_counts, partition_by=tuple(KEYS)))
+        combine=digits.sum_counts, partition_by=tuple(KEYS)))
     subsets = digits.screen_from_counts(counts, present)
     if not (subsets["nonconforming"] & (subsets["excess_digits"].list.len() > 0)).any():
         return empty, None
-    marks = run_lines(LazyComputation(
-        "je_digit_marks", lambda lines: digits.mark_lines(tested(lines), subsets),
-        combine=lambda parts: parts))
+    marks = run_lines(LazyComputation("je_digit_marks", lambda lines: digits.mark_lines(tested(lines), subsets)))
     if marks.is_empty():
         return empty, None
     flags = digits.flags_from_marks(marks)
@@ -715,7 +713,7 @@ def population_totals(journals: pl.DataFrame, facts: dict[str, EntityFacts]) -> 
 
 def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts: dict[str, EntityFacts],
                        coverage: dict[str, int], rows: int, not_run: dict[str, str], sequence: pl.DataFrame,
-                       duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
+                       gaps: pl.DataFrame, duplicates: pl.DataFrame, entries: pl.DataFrame, settings: JETestSettings,
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
                        prevalence: pl.DataFrame, worked: Sequence[date] = (),
@@ -726,7 +724,6 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
         lines=pl.col("lines").sum(), debits=pl.col("debit_cents").sum(), credits=pl.col("credit_cents").sum(),
         net=pl.col("activity_cents").sum(), accounts=pl.len())
     per_entity, by_period = journals.per_entity, journals.by_period
-    gaps = _gaps_at_year_boundaries(sequence.filter(pl.col("missing") <= max_missing), facts)
     breaks = sequence.filter(pl.col("missing") > max_missing)
     bands = entries.group_by("entity_id", "risk_band").len()
     tripped = (entries.select("entity_id", "tests").explode("tests").drop_nulls("tests")

@@ -195,6 +195,12 @@ def count_digits(frame: pl.DataFrame, test: DigitTest, by: Sequence[str] = (), *
     return _count(_one_per_entry(_prepare(frame, amount, sign, population), by, entry_key), test, by)
 
 
+def sum_counts(partials: pl.DataFrame) -> pl.DataFrame:
+    """Partial digit counts (:func:`count_digits`, :func:`screen_counts`) folded into one: summed per
+    everything but the count."""
+    return partials.group_by([c for c in partials.columns if c != COUNT]).agg(pl.col(COUNT).sum())
+
+
 def digit_counts(test: DigitTest, by: Sequence[str] = (), *, amount: str = "amount", sign: Sign = "absolute",
                  population: pl.Expr | None = None, entry_key: Sequence[str] | None = None) -> BatchComputation:
     """Digit counts per subset as an engine computation: map counts per partition, combine sums them.
@@ -209,14 +215,11 @@ def digit_counts(test: DigitTest, by: Sequence[str] = (), *, amount: str = "amou
     if population is not None:
         needed |= set(population.meta.root_names())
 
-    def combine(partials: pl.DataFrame) -> pl.DataFrame:
-        return partials.group_by([*by, DIGIT, "reason"]).agg(pl.col(COUNT).sum())
-
     return BatchComputation(
         name=f"digit_counts_{test}",
         map=lambda frame: count_digits(frame, test, by, amount=amount, sign=sign, population=population,
                                        entry_key=key),
-        combine=combine,
+        combine=sum_counts,
         partition_by=key,
         sort_by=(*by, DIGIT, "reason"),
         columns=tuple(sorted(needed)),
@@ -754,7 +757,7 @@ def screen_counts(lines: pl.LazyFrame, groupings: Sequence[tuple[str, ...]],
     """The digit counts of every (grouping, test) of a screen, as one long frame: ``grouping`` (its
     columns, comma-joined), ``test``, the groupings' columns, ``digit``, ``reason`` and ``count``.
 
-    One pass over the lines. Counts add up: summed per everything but ``count`` (:func:`sum_screen_counts`)
+    One pass over the lines. Counts add up: summed per everything but ``count`` (:func:`sum_counts`)
     they are the same over any partitioning, so long as each entry's lines (``entry_key``) share a partition.
     """
     _checked(groupings, tests)
@@ -765,11 +768,6 @@ def screen_counts(lines: pl.LazyFrame, groupings: Sequence[tuple[str, ...]],
         runs += [_count(once, test, grouping).with_columns(grouping=pl.lit(",".join(grouping)), test=pl.lit(test))
                  for test in tests]
     return pl.concat(runs, how="diagonal_relaxed")
-
-
-def sum_screen_counts(partials: pl.DataFrame) -> pl.DataFrame:
-    """Partial :func:`screen_counts` folded into one."""
-    return partials.group_by([c for c in partials.columns if c != COUNT]).agg(pl.col(COUNT).sum())
 
 
 def screen_from_counts(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],

@@ -304,37 +304,41 @@ def account_journals(rules: LineRules, candidates: pl.DataFrame) -> LazyComputat
     return LazyComputation("je_account_journals", core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
 
 
-def account_descriptions(rules: LineRules) -> LazyComputation:
-    """Each account's commonest line description and its lines: the account's name when there is no chart."""
+def _commonest_text(name: str, text: str, lines: Callable[[pl.LazyFrame], pl.LazyFrame], *, as_text: str,
+                    as_lines: str | None = None) -> LazyComputation:
+    """Each account's commonest ``text`` (ties to the lexically least) as ``as_text``, and with ``as_lines``
+    the lines that carry it, from the lines ``lines`` keeps: each partition counts (account, text),
+    ``combine`` adds the counts up."""
 
-    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
-        return (prepare_lines(conform(lines, rules), rules).filter(pl.col("_line_text"))
-                .group_by([*ACCOUNT_KEYS, "je_line_description"]).agg(n=pl.len().cast(pl.Int64)))
+    def core(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return lines(frame).group_by([*ACCOUNT_KEYS, text]).agg(n=pl.len().cast(pl.Int64))
 
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
-        counts = partials.group_by([*ACCOUNT_KEYS, "je_line_description"]).agg(pl.col("n").sum())
-        return (counts.sort(["n", "je_line_description"], descending=[True, False])
-                .group_by(ACCOUNT_KEYS).agg(described_as=pl.col("je_line_description").first(),
-                                            described_lines=pl.col("n").first()))
+        counts = partials.group_by([*ACCOUNT_KEYS, text]).agg(pl.col("n").sum())
+        return (counts.sort(["n", text], descending=[True, False])
+                .group_by(ACCOUNT_KEYS).agg(pl.col(text).first().alias(as_text),
+                                            *([pl.col("n").first().alias(as_lines)] if as_lines else [])))
 
-    return LazyComputation("je_account_descriptions", core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
+    return LazyComputation(name, core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
+
+
+def account_descriptions(rules: LineRules) -> LazyComputation:
+    """Each account's commonest line description and its lines: the account's name when there is no chart."""
+    return _commonest_text("je_account_descriptions", "je_line_description",
+                           lambda lines: prepare_lines(conform(lines, rules), rules).filter(pl.col("_line_text")),
+                           as_text="described_as", as_lines="described_lines")
 
 
 def account_names(rules: LineRules) -> LazyComputation:
-    """Each account's name as the lines carry it (the commonest, should an export vary it)."""
+    """Each account's name as the lines carry it (``gl_account_name``; the commonest, should an export vary
+    it)."""
 
-    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
-        named = lines.select(*(pl.col(k).cast(pl.String) for k in ACCOUNT_KEYS),
+    def named(lines: pl.LazyFrame) -> pl.LazyFrame:
+        return (lines.select(*(pl.col(k).cast(pl.String) for k in ACCOUNT_KEYS),
                              pl.col("gl_account_name").cast(pl.String).str.strip_chars())
-        return (named.filter(pl.col("gl_account_name").str.len_bytes() > 0)
-                .group_by([*ACCOUNT_KEYS, "gl_account_name"]).agg(n=pl.len().cast(pl.Int64)))
+                .filter(pl.col("gl_account_name").str.len_bytes() > 0))
 
-    def combine(partials: pl.DataFrame) -> pl.DataFrame:
-        counts = partials.group_by([*ACCOUNT_KEYS, "gl_account_name"]).agg(pl.col("n").sum())
-        return (counts.sort(["n", "gl_account_name"], descending=[True, False])
-                .group_by(ACCOUNT_KEYS).agg(line_name=pl.col("gl_account_name").first()))
-
-    return LazyComputation("je_account_names", core, combine=combine, sort_by=tuple(ACCOUNT_KEYS))
+    return _commonest_text("je_account_names", "gl_account_name", named, as_text="line_name")
 
 
 def account_profile(rules: LineRules, run: Callable[[LazyComputation], pl.DataFrame]) -> pl.DataFrame:
