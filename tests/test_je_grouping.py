@@ -1,4 +1,5 @@
-"""Grouping by several keys through one packed integer gives exactly the plain group-by's groups."""
+"""Grouping by several keys on the streaming engine gives exactly the plain group-by's groups; a packed key is
+shared by two rows only when all their keys are."""
 
 from __future__ import annotations
 
@@ -26,17 +27,17 @@ def entries() -> pl.DataFrame:
     })
 
 
-def test_packed_groups_equal_the_plain_group_by_with_texts_dates_negatives_and_nulls(entries: pl.DataFrame) -> None:
+def test_groups_equal_the_plain_group_by_with_texts_dates_negatives_and_nulls(entries: pl.DataFrame) -> None:
     keys = ["entity_id", "entered_by", "effective_date", "debit_cents"]
     aggs = (pl.len().alias("n"), pl.col("journal_id"))
-    packed = grouping.group_by(entries, keys, *aggs)
+    grouped = grouping.group_by(entries, keys, *aggs)
     plain = entries.group_by(keys).agg(*aggs)
-    assert packed.schema == plain.schema
-    assert _sorted(packed, keys).equals(_sorted(plain, keys))
-    assert packed.height == 6  # journals 1 and 2 are the only pair sharing every key
+    assert grouped.schema == plain.schema
+    assert _sorted(grouped, keys).equals(_sorted(plain, keys))
+    assert grouped.height == 6  # journals 1 and 2 are the only pair sharing every key
 
 
-def test_keys_that_do_not_fit_in_63_bits_fall_back_to_the_plain_group_by() -> None:
+def test_keys_that_do_not_fit_in_63_bits_have_no_packed_key_and_still_group() -> None:
     wide = pl.DataFrame({"a": [-(2**62), 2**62, 5], "b": [1, 1, 2], "c": ["x", "x", "y"]})
     assert grouping.packed_key(wide, ["a", "b", "c"]) is None
     result = grouping.group_by(wide, ["a", "b", "c"], pl.len().alias("n"))

@@ -27,12 +27,13 @@ def _approved() -> pl.Expr:
 
 def _users_map(journals: pl.DataFrame) -> pl.DataFrame:
     manual = pl.col("manual")
-    return journals.group_by(USER_KEYS).agg(
-        journals=pl.len().cast(pl.Int64),
-        manual_journals=manual.sum().cast(pl.Int64),
-        max_unapproved_cents=pl.col("debit_cents").filter(manual & ~_approved()).max(),
-        min_approved_cents=pl.col("debit_cents").filter(manual & _approved()).min(),
-        approved_journals=(manual & _approved()).sum().cast(pl.Int64),
+    return grouping.group_by(
+        journals, USER_KEYS,
+        pl.len().cast(pl.Int64).alias("journals"),
+        manual.sum().cast(pl.Int64).alias("manual_journals"),
+        pl.col("debit_cents").filter(manual & ~_approved()).max().alias("max_unapproved_cents"),
+        pl.col("debit_cents").filter(manual & _approved()).min().alias("min_approved_cents"),
+        (manual & _approved()).sum().cast(pl.Int64).alias("approved_journals"),
     )
 
 
@@ -157,10 +158,10 @@ def sequence_numbers() -> BatchComputation:
         # One pass of one pattern: the prefix, and up to 18 trailing digits (a journal id without trailing
         # digits has no number, and is left out of every sequence).
         parts = pl.col("journal_id").str.extract_groups(r"(?s)^(.*?)(\d{1,18})$")
-        return journals.select(
+        return journals.lazy().select(
             "entity_id", "journal_id", pl.col("fiscal_year").fill_null(-1).alias("sequence_year"),
             parts.struct[0].alias("prefix"), parts.struct[1].cast(pl.Int64).alias("number"), "entry_date",
-        )
+        ).collect(engine="streaming")
 
     def combine(numbers: pl.DataFrame) -> pl.DataFrame:
         numbers = numbers.filter(pl.col("number").is_not_null())
