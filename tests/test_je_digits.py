@@ -13,6 +13,7 @@ import json
 import math
 import subprocess
 import sys
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -358,6 +359,60 @@ def test_a_clean_ledger_flags_nobody(clean_ledger) -> None:
     assert subsets["tested"].sum() > 10, "the screen must actually test subsets"
     assert not subsets["nonconforming"].any(), subsets.filter("nonconforming")["explanation"].to_list()
     assert benford_outlier_flags(clean_ledger).is_empty()
+
+
+def _poster_lines(cents: np.ndarray, dates: list[date], user: str = "kwong") -> pl.DataFrame:
+    n = len(cents)
+    return pl.DataFrame({
+        "entity_id": ["EAST"] * n, "journal_id": [f"J{i:05d}" for i in range(n)], "line_number": [1] * n,
+        "entered_by": [user] * n, "gl_account_number": [f"6{i % 7}00" for i in range(n)],
+        "manual_entry": [True] * n, "effective_date": dates,
+    }).with_columns(as_money(cents))
+
+
+def _year_of(n: int, seed: int) -> list[date]:
+    days = np.random.default_rng(seed).integers(0, 365, n)
+    return [date(2025, 1, 1) + timedelta(days=int(d)) for d in days]
+
+
+def _accrual_and_reversal(cents: int) -> tuple[np.ndarray, list[date]]:
+    """One amount accrued every month end and reversed on the first of the next: 24 copies a year."""
+    dates = [date(2025, m, 28) for m in range(1, 13)] + [date(2025, m, 1) for m in range(1, 13)]
+    return np.full(24, cents, dtype=np.int64), dates
+
+
+def test_a_poster_whose_only_spike_is_a_monthly_accrual_has_no_amount_flagged() -> None:
+    """The accrual's 24 copies make the poster's first digits nonconform; set aside, the poster's honest
+    amounts that merely share its first digit are not invented figures."""
+    honest = benford_cents(150, seed=5)
+    accrual, accrual_dates = _accrual_and_reversal(4_231_875)  # 42,318.75
+    lines = _poster_lines(np.concatenate([honest, accrual]), _year_of(150, 6) + accrual_dates)
+    subsets = benford_outlier_subsets(lines, ("entity_id", "entered_by"), tests=("first",))
+    assert subsets["nonconforming"].all(), "the accrual alone must make the poster nonconform"
+    assert benford_outlier_flags(lines, ("entity_id", "entered_by"), tests=("first",)).is_empty()
+
+
+def test_invented_amounts_beside_a_monthly_accrual_are_still_flagged_and_the_accrual_is_not() -> None:
+    first = np.random.default_rng(7).choice([4, 5, 6, 7], 60)
+    invented = first * 100_000 + np.random.default_rng(8).integers(0, 100_000, 60)
+    accrual, accrual_dates = _accrual_and_reversal(4_231_875)
+    lines = _poster_lines(np.concatenate([benford_cents(150, seed=5), invented, accrual]),
+                          _year_of(210, 6) + accrual_dates)
+    flags = benford_outlier_flags(lines, ("entity_id", "entered_by"), tests=("first",))
+    flagged = lines.join(flags, on=["entity_id", "journal_id", "line_number"], how="semi")
+    assert flagged.filter(pl.col("amount") == Decimal("42318.75")).is_empty()
+    assert flagged.join(lines.slice(150, 60), on="journal_id", how="semi").height >= 45  # three in four
+    assert flags["benford_explanation"].str.contains("after setting aside 1 amount").all()
+
+
+def test_one_invented_amount_keyed_again_and_again_within_a_month_is_not_set_aside() -> None:
+    """A burst of copies is not a recurrence: a person keying 7,450.00 thirty times in March stays flagged."""
+    burst = np.full(30, 745_000, dtype=np.int64)
+    lines = _poster_lines(np.concatenate([benford_cents(150, seed=5), burst]),
+                          _year_of(150, 6) + [date(2025, 3, 1 + i % 28) for i in range(30)])
+    flags = benford_outlier_flags(lines, ("entity_id", "entered_by"), tests=("first",))
+    flagged = lines.join(flags, on=["entity_id", "journal_id", "line_number"], how="semi")
+    assert flagged.filter(pl.col("amount") == Decimal("7450.00")).height == 30
 
 
 @pytest.mark.slow

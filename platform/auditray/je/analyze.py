@@ -491,9 +491,10 @@ def _benford(settings: JETestSettings, coverage: dict[str, int], rows: int, line
              run_lines: Callable[[Any], pl.DataFrame]) -> tuple[pl.DataFrame, str | None]:
     """Lines in subsets whose digits do not conform to Benford's law (``auditray.je.digits``).
 
-    Two passes over the lines on the chosen engine, never the lines in one process: the digit counts of
-    every subset (summed across partitions), then, for the nonconforming subsets alone, the lines that carry
-    their over-represented digits. The screen between them reads only the counts.
+    Two passes over the lines on the chosen engine, never the whole ledger in one process: the digit counts
+    of every subset (summed across partitions), then the lines of the nonconforming subsets alone. The screen
+    between them reads only the counts; after them each nonconforming subset is tested again with its
+    recurring amounts set aside, and drilled into (``digits.marks_without_recurring``).
     """
     empty = pl.DataFrame(schema={"entity_id": pl.String, "journal_id": pl.String, "line_number": pl.Int32,
                                  "explanation": pl.String})
@@ -508,7 +509,7 @@ def _benford(settings: JETestSettings, coverage: dict[str, int], rows: int, line
     if not present:
         fields = sorted({c for g in groupings for c in g if coverage.get(c, rows) == 0})
         return empty, f"the ledger has no {', '.join(fields)}: the digit subsets cannot be formed"
-    columns = sorted({*KEYS, "line_number", "amount", *(c for g in present for c in g)})
+    columns = sorted({*KEYS, "line_number", "amount", "effective_date", *(c for g in present for c in g)})
     told = any(coverage.get(c, 0) for c in ("entered_by", "source", "document_type"))
     inferred = settings.benford_manual_only and line_rule.infer_manual and told
     # The digit tests look at manual entries (auditray.je.digits.manual_population): where the ledger does not
@@ -529,7 +530,10 @@ def _benford(settings: JETestSettings, coverage: dict[str, int], rows: int, line
     subsets = digits.screen_from_counts(counts, present)
     if not (subsets["nonconforming"] & (subsets["excess_digits"].list.len() > 0)).any():
         return empty, None
-    marks = run_lines(LazyComputation("je_digit_marks", lambda lines: digits.mark_lines(tested(lines), subsets)))
+    members = run_lines(LazyComputation(
+        "je_digit_subset_lines", lambda lines: digits.subset_lines(tested(lines), subsets, keep=columns)))
+    marks = digits.marks_without_recurring(members, subsets, digits.screen_comparisons(counts, present),
+                                           entry_key=KEYS)
     if marks.is_empty():
         return empty, None
     flags = digits.flags_from_marks(marks)

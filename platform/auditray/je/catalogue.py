@@ -139,7 +139,8 @@ CATALOGUE: tuple[JETest, ...] = (
            settings=("suspense_accounts", "suspense_account_subtypes", "suspense_name_patterns"),
            system_strength=0.5, level="line"),
     JETest("benford_outlier", "In a subset (user, account, source) whose digits do not follow Benford's law",
-           "Invented amounts do not follow the first-digit law that genuine transaction amounts do.",
+           "Invented amounts do not follow the first-digit law that genuine transaction amounts do; "
+           "amounts recurring month after month are set aside before a subset's lines are flagged.",
            "Nigrini (2012) ch. 5-7 and MAD conformity bands; AICPA Audit Data Analytics guide", 0.45,
            settings=("benford_by",), level="line"),
     JETest("ml_outlier", "Unusual for the entity by the unsupervised model",

@@ -770,30 +770,127 @@ def screen_counts(lines: pl.LazyFrame, groupings: Sequence[tuple[str, ...]],
     return pl.concat(runs, how="diagonal_relaxed")
 
 
-def screen_from_counts(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
-                       tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None,
-                       alpha: float = 0.01, drill_down_z: float = 1.0) -> pl.DataFrame:
-    """Every (grouping, test) profile of :func:`screen_counts`' counts, in one Bonferroni screen."""
-    _checked(groupings, tests)
+def _screen_runs(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]], tests: Sequence[DigitTest]
+                 ) -> list[tuple[tuple[str, ...], DigitTest, pl.DataFrame]]:
     runs = []
     for grouping in groupings:
         for test in tests:
             mine = counts.filter((pl.col("grouping") == ",".join(grouping)) & (pl.col("test") == test))
             runs.append((grouping, test, mine.select(*grouping, DIGIT, "reason", COUNT).with_columns(
                 pl.col(DIGIT).cast(pl.Int16))))
-    comparisons = sum(
-        int((subset_sizes(part, grouping)["n"] >= (min_count or min_subset(test))).sum())
-        for grouping, test, part in runs
-    )
-    frames = []
-    for grouping, test, part in runs:
-        profile = profile_from_counts(part, list(grouping), test, min_count=min_count, alpha=alpha,
-                                      comparisons=comparisons, drill_down_z=drill_down_z)
-        names = [subset_name(r, grouping) for r in profile.select(grouping).iter_rows(named=True)]
-        frames.append(profile.select(
-            pl.lit(",".join(grouping)).alias("grouping"), pl.Series("subset", names, dtype=pl.String),
-            pl.struct(list(grouping)).alias("key"), pl.exclude(list(grouping))))
+    return runs
+
+
+def screen_comparisons(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
+                       tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None) -> int:
+    """The (subset, test) pairs a screen tests: its Bonferroni divisor."""
+    return sum(int((subset_sizes(part, grouping)["n"] >= (min_count or min_subset(test))).sum())
+               for grouping, test, part in _screen_runs(counts, groupings, tests))
+
+
+def _screen_rows(profile: pl.DataFrame, grouping: Sequence[str]) -> pl.DataFrame:
+    names = [subset_name(r, grouping) for r in profile.select(grouping).iter_rows(named=True)]
+    return profile.select(pl.lit(",".join(grouping)).alias("grouping"), pl.Series("subset", names, dtype=pl.String),
+                          pl.struct(list(grouping)).alias("key"), pl.exclude(list(grouping)))
+
+
+def screen_from_counts(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
+                       tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None,
+                       alpha: float = 0.01, drill_down_z: float = 1.0) -> pl.DataFrame:
+    """Every (grouping, test) profile of :func:`screen_counts`' counts, in one Bonferroni screen."""
+    _checked(groupings, tests)
+    comparisons = screen_comparisons(counts, groupings, tests, min_count=min_count)
+    frames = [_screen_rows(profile_from_counts(part, list(grouping), test, min_count=min_count, alpha=alpha,
+                                               comparisons=comparisons, drill_down_z=drill_down_z), grouping)
+              for grouping, test, part in _screen_runs(counts, groupings, tests)]
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _failing(subsets: pl.DataFrame) -> pl.DataFrame:
+    return subsets.filter(pl.col("nonconforming") & (pl.col("excess_digits").list.len() > 0))
+
+
+def subset_lines(lines: pl.LazyFrame, subsets: pl.DataFrame, *, keep: Sequence[str],
+                 keys: Sequence[str] = LINE_KEY, population: pl.Expr | None = None) -> pl.LazyFrame:
+    """The lines of the screen's nonconforming subsets (of any grouping), each line once, as its ``keep``
+    columns: the second pass over the lines, which needs no partitioning (a line's key is its own)."""
+    failing = _failing(subsets)
+    if population is not None:
+        lines = lines.filter(population)
+    parts = []
+    for grouping in failing["grouping"].unique(maintain_order=True):
+        columns = grouping.split(",")
+        wanted = failing.filter(pl.col("grouping") == grouping).select(pl.col("key").struct.unnest()).unique()
+        parts.append(lines.join(wanted.lazy(), on=columns, how="semi", nulls_equal=True).select(keep))
+    if not parts:
+        return lines.select(keep).head(0)
+    return pl.concat(parts).unique(list(keys), keep="any")
+
+
+# An amount keyed month after month in one subset (a monthly accrual of one amount, and its reversal) is a
+# recurrence the auditor sees for what it is, not an invented figure. A dozen copies of one amount make a
+# subset's first digits nonconform all the same, and the drill-down then flags every honest amount that shares
+# their first digit. Nigrini (2012) tests duplicated amounts apart from the digit tests (the number
+# duplication test) for this reason: before its amounts are flagged, a nonconforming subset is tested again
+# with the amounts it recurs in set aside. Copies keyed within a month or two (a burst of one invented amount)
+# are not a recurrence and stay.
+RECURRING_MIN_MONTHS = 3
+
+
+def recurring_amounts(lines: pl.DataFrame, grouping: Sequence[str], *, amount: str = "amount",
+                      when: str = "effective_date") -> pl.DataFrame:
+    """Each subset's absolute amounts keyed in at least :data:`RECURRING_MIN_MONTHS` different months: the
+    ``grouping`` columns, ``recurring_amount`` and ``months``."""
+    return (lines.group_by([*grouping, pl.col(amount).abs().alias("recurring_amount")])
+            .agg(months=pl.col(when).dt.month_start().n_unique().cast(pl.Int64))
+            .filter(pl.col("months") >= RECURRING_MIN_MONTHS))
+
+
+def marks_without_recurring(lines: pl.DataFrame, subsets: pl.DataFrame, comparisons: int, *,
+                            amount: str = "amount", keys: Sequence[str] = LINE_KEY,
+                            entry_key: Sequence[str] = (), when: str = "effective_date",
+                            min_count: int | None = None, alpha: float = 0.01,
+                            drill_down_z: float = 1.0) -> pl.DataFrame:
+    """:func:`mark_lines` over the nonconforming subsets' lines (:func:`subset_lines`), each subset first
+    tested again (same tests, same Bonferroni divisor ``comparisons``) with its recurring amounts set aside
+    (:func:`recurring_amounts`). A subset that conforms without them is explained by them, and nothing of it
+    is flagged; one that still fails is drilled into without them, its explanation saying what was set aside.
+    Without a ``when`` column, the subsets are drilled into as they are."""
+    failing = _failing(subsets)
+    if failing.is_empty():
+        return mark_lines(lines.lazy(), failing, amount=amount, keys=keys).collect()
+    if when not in lines.columns:
+        return mark_lines(lines.lazy(), failing, amount=amount, keys=keys).collect()
+    marks = []
+    for grouping_text in failing["grouping"].unique(maintain_order=True):
+        grouping = tuple(grouping_text.split(","))
+        mine = failing.filter(pl.col("grouping") == grouping_text)
+        wanted = mine.select(pl.col("key").struct.unnest()).unique()
+        members = lines.join(wanted, on=list(grouping), how="semi", nulls_equal=True)
+        recurring = recurring_amounts(members, grouping, amount=amount, when=when)
+        if recurring.is_empty():
+            marks.append(mark_lines(members.lazy(), mine, amount=amount, keys=keys).collect())
+            continue
+        kept = members.join(recurring, left_on=[*grouping, pl.col(amount).abs()],
+                            right_on=[*grouping, "recurring_amount"], how="anti", nulls_equal=True)
+        tests = list(mine["test"].unique(maintain_order=True))
+        counts = screen_counts(kept.lazy(), [grouping], tests, amount=amount, entry_key=entry_key).collect()
+        set_aside = (recurring.group_by(list(grouping)).agg(_amounts=pl.len(), _months=pl.col("months").max()))
+        retested = []
+        for _, test, part in _screen_runs(counts, [grouping], tests):
+            profile = profile_from_counts(part, list(grouping), test, min_count=min_count, alpha=alpha,
+                                          comparisons=comparisons, drill_down_z=drill_down_z)
+            profile = (profile.join(mine.filter(pl.col("test") == test).select(pl.col("key").struct.unnest()),
+                                    on=list(grouping), how="semi", nulls_equal=True)
+                       .join(set_aside, on=list(grouping), how="left", nulls_equal=True)
+                       .with_columns(explanation=pl.when(pl.col("_amounts").is_not_null()).then(
+                           pl.format("{} (after setting aside {} amount(s) keyed in up to {} different months)",
+                                     "explanation", "_amounts", "_months")).otherwise("explanation"))
+                       .drop("_amounts", "_months"))
+            retested.append(_screen_rows(profile, grouping))
+        marks.append(mark_lines(kept.lazy(), pl.concat(retested, how="diagonal_relaxed"), amount=amount,
+                                keys=keys).collect())
+    return pl.concat(marks, how="vertical_relaxed")
 
 
 def mark_lines(lines: pl.LazyFrame, subsets: pl.DataFrame, *, amount: str = "amount",
@@ -832,14 +929,15 @@ def flags_from_marks(marks: pl.DataFrame, keys: Sequence[str] = LINE_KEY) -> pl.
 def _in_memory_screen(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]], *,
                       tests: Sequence[DigitTest], amount: str, manual_only: bool, entry_key: Sequence[str] | None,
                       min_count: int | None, alpha: float, drill_down_z: float
-                      ) -> tuple[pl.DataFrame, list[tuple[str, ...]], pl.Expr | None]:
+                      ) -> tuple[pl.DataFrame, int, pl.Expr | None, tuple[str, ...]]:
     population = manual_population(lines) if manual_only else None
     key = tuple(entry_key) if entry_key and all(c in lines.columns for c in entry_key) else ()
     groupings = screen_groupings(by, lines.columns)
     counts = screen_counts(lines.lazy(), groupings, tests, amount=amount, entry_key=key,
                            population=population).collect()
     return (screen_from_counts(counts, groupings, tests, min_count=min_count, alpha=alpha,
-                               drill_down_z=drill_down_z), groupings, population)
+                               drill_down_z=drill_down_z),
+            screen_comparisons(counts, groupings, tests, min_count=min_count), population, key)
 
 
 def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]] = DEFAULT_SUBSETS,
@@ -854,7 +952,7 @@ def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Seque
     readable name), the key values as a struct ``key``, then the :func:`profile_from_counts` columns.
     Defaults as for :func:`benford_outlier_flags`.
     """
-    subsets, _, _ = _in_memory_screen(lines, by, tests=tests, amount=amount, manual_only=manual_only,
+    subsets, _, _, _ = _in_memory_screen(lines, by, tests=tests, amount=amount, manual_only=manual_only,
                                       entry_key=entry_key, min_count=min_count, alpha=alpha,
                                       drill_down_z=drill_down_z)
     return subsets
@@ -864,7 +962,8 @@ def benford_outlier_flags(lines: pl.DataFrame, by: str | Sequence[str] | Sequenc
                           *, tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, amount: str = "amount",
                           manual_only: bool = True, entry_key: Sequence[str] | None = ("entity_id", "journal_id"),
                           keys: Sequence[str] = LINE_KEY, min_count: int | None = None,
-                          alpha: float = 0.01, drill_down_z: float = 1.0) -> pl.DataFrame:
+                          alpha: float = 0.01, drill_down_z: float = 1.0,
+                          when: str = "effective_date") -> pl.DataFrame:
     """Lines of nonconforming subsets whose digits are among the subset's over-represented digits.
 
     Nigrini's drill-down: once a subset (one user's manual entries, one account) fails to conform,
@@ -876,7 +975,9 @@ def benford_outlier_flags(lines: pl.DataFrame, by: str | Sequence[str] | Sequenc
     account and per user and account (:data:`DEFAULT_SUBSETS`, those the ledger has columns for);
     manual entries only when the ledger marks them; an amount repeated within an entry counted once;
     the first-digit test (from 50 amounts) and the first-two-digits test (from 1,150); the rule of
-    :func:`profile_from_counts`, with every (subset, test) pair in one Bonferroni screen.
+    :func:`profile_from_counts`, with every (subset, test) pair in one Bonferroni screen; a nonconforming
+    subset tested again with the amounts it recurs in month after month (``when``) set aside
+    (:func:`marks_without_recurring`).
 
     In memory; over Parquet or on Ray, the same three steps run as engine passes (counts, then marks:
     ``auditray.je.analyze``), with the same result.
@@ -884,10 +985,12 @@ def benford_outlier_flags(lines: pl.DataFrame, by: str | Sequence[str] | Sequenc
     missing = [c for c in keys if c not in lines.columns]
     if missing:
         raise ValueError(f"lines lack the key column(s) {missing}")
-    subsets, _, population = _in_memory_screen(
+    subsets, comparisons, population, key = _in_memory_screen(
         lines, by, tests=tests, amount=amount, manual_only=manual_only, entry_key=entry_key,
         min_count=min_count, alpha=alpha, drill_down_z=drill_down_z)
-    marks = mark_lines(lines.lazy(), subsets, amount=amount, keys=keys, population=population).collect()
+    members = lines.filter(population) if population is not None else lines
+    marks = marks_without_recurring(members, subsets, comparisons, amount=amount, keys=keys, entry_key=key,
+                                    when=when, min_count=min_count, alpha=alpha, drill_down_z=drill_down_z)
     schema = {**{c: lines.schema[c] for c in keys}, "benford_z": pl.Float64, "benford_explanation": pl.String}
     if marks.is_empty():
         return pl.DataFrame(schema=schema)
