@@ -104,8 +104,9 @@ def ensure_ledger(root: Path, name: str, lines: int) -> Path:
 def run_child(kind: str, source: Path) -> dict:
     result = subprocess.run([sys.executable, __file__, "--measure", kind, "--source", str(source)],
                             capture_output=True, text=True, check=False)
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines or not lines[-1].startswith("{"):
+    # Ray's workers may still log after the measurement's own line: the result is the last JSON line.
+    lines = [line for line in result.stdout.strip().splitlines() if line.startswith("{")]
+    if result.returncode != 0 or not lines:
         raise RuntimeError(f"{kind} on {source} failed (exit {result.returncode}):\n{result.stdout[-1000:]}\n"
                            f"{result.stderr[-3000:]}")
     return json.loads(lines[-1])
