@@ -400,6 +400,34 @@ def test_sequence_holes_from_one_integer_sort_equal_the_plain_sort(numbers: list
     by_sort = stats._gaps_by_sort(frame).sort("entity_id", "journal_id")
     assert by_integers.equals(by_sort)
     assert by_integers.height == 9  # per sequence: 1 -> 3 -> 7 in 2025, 2 -> 10 in 2024 (or the wide ones)
+    by_presence = stats._gaps_by_presence(frame)
+    if numbers[1] == 2**60:
+        assert by_presence is None  # spans of 2^60 numbers are left to the sort
+    else:
+        assert by_presence is not None and by_presence.sort("entity_id", "journal_id").equals(by_sort)
+
+
+def test_sequence_holes_from_marked_numbers_equal_the_plain_sort_on_a_large_random_ledger() -> None:
+    """Several entities, years and prefixes, numbers from 0 or from 2.5 billion, random holes and order."""
+    import numpy as np
+    from auditray.je import stats
+
+    rng = np.random.default_rng(4)
+    parts = []
+    for entity, year, prefix, start in [("E1", 2025, "", 2_500_000_001), ("E1", 2024, "", 1),
+                                        ("E2", 2025, "JE-", 0), ("E2", 2025, "AP-", 100_001)]:
+        numbers = start + np.flatnonzero(rng.random(30_000) > 0.01)
+        parts.append(pl.DataFrame({"entity_id": entity, "sequence_year": year, "prefix": prefix,
+                                   "number": numbers, "journal_id": [f"{prefix}{n}" for n in numbers]}))
+    frame = (pl.concat(parts).with_columns(sequence_year=pl.col("sequence_year").cast(pl.Int16),
+                                           entry_date=pl.lit(date(2025, 1, 1)))
+             .sample(fraction=1.0, shuffle=True, seed=3))
+    by_presence = stats._gaps_by_presence(frame)
+    by_sort = stats._gaps_by_sort(frame).sort("entity_id", "journal_id")
+    assert by_presence is not None and by_presence.height > 1000
+    assert by_presence.sort("entity_id", "journal_id").equals(by_sort)
+    repeated = pl.concat([frame, frame.head(1)])
+    assert stats._gaps_by_presence(repeated) is None  # a repeated number: the journal id must order the copies
 
 
 def test_a_limit_between_the_approvals_is_the_common_one_when_there_is_one() -> None:

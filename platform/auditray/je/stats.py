@@ -165,7 +165,10 @@ def sequence_numbers() -> BatchComputation:
 
     def combine(numbers: pl.DataFrame) -> pl.DataFrame:
         numbers = numbers.filter(pl.col("number").is_not_null())
-        return _gaps_by_integers(numbers) if numbers.height else _gaps_by_sort(numbers)
+        if not numbers.height:
+            return _gaps_by_sort(numbers)
+        found = _gaps_by_presence(numbers)
+        return found if found is not None else _gaps_by_integers(numbers)
 
     return BatchComputation("je_sequence_gaps", map=mapper, combine=combine, sort_by=("entity_id", "journal_id"),
                             columns=("entity_id", "journal_id", "fiscal_year", "entry_date"))
@@ -199,6 +202,59 @@ def _gaps_by_sort(numbers: pl.DataFrame) -> pl.DataFrame:
     sequences = numbers.select(_SEQUENCE_KEYS).unique().with_row_index("_sequence")
     coded = numbers.join(sequences, on=_SEQUENCE_KEYS, how="left", nulls_equal=True)
     return _gaps(coded.sort("_sequence", "number", "journal_id"))
+
+
+# Marking numbers costs eight bytes per number between each sequence's first and last: done while the spans add
+# up to at most this many numbers per entry (numbering is dense by design), else the holes come from a sort.
+PRESENCE_SPAN_PER_ENTRY = 8
+
+
+def _gaps_by_presence(numbers: pl.DataFrame) -> pl.DataFrame | None:
+    """The same holes without sorting: every sequence's numbers are marked in one array (each sequence
+    at its own offset, one slot per number of its span), and an entry is preceded by a hole when the slot
+    before it is empty; the previous entry is the nearest marked slot below. Linear in entries plus spans.
+    ``None`` (the sort decides) when numbers repeat within a sequence, the spans are sparse, or two
+    sequences' keys share a hash."""
+    import numpy as np
+
+    hashed = numbers.with_columns(_hash=pl.struct(_SEQUENCE_KEYS).hash(seed=5))
+    sequences = grouping.group_by(hashed, _SEQUENCE_KEYS, pl.col("_hash").first(), pl.col("number").min().alias("low"),
+                                  pl.col("number").max().alias("high"))
+    if sequences["_hash"].n_unique() != sequences.height:
+        return None
+    low = sequences["low"].to_numpy()
+    spans = sequences["high"].to_numpy() - low + 1
+    total = int(spans.sum())
+    if total > PRESENCE_SPAN_PER_ENTRY * numbers.height + 1_000_000:
+        return None
+    offsets = np.cumsum(spans) - spans
+    sequence = hashed["_hash"].replace_strict(sequences["_hash"], pl.Series(range(sequences.height)),
+                                              return_dtype=pl.Int64).to_numpy()
+    slot = offsets[sequence] + numbers["number"].to_numpy() - low[sequence]
+    row_at = np.full(total, -1, dtype=np.int64)
+    row_at[slot] = np.arange(numbers.height)
+    marked = row_at >= 0
+    if int(marked.sum()) != numbers.height:
+        return None  # a number repeats within its sequence: only the journal id can order the copies
+    begins = np.zeros(total, dtype=bool)
+    begins[offsets] = True
+    # Each sequence's first slot holds its lowest number, so the nearest marked slot below any later marked
+    # slot lies within the same sequence.
+    after_hole = np.flatnonzero(marked & ~begins & ~np.concatenate(([True], marked[:-1])))
+    nearest_below = np.maximum.accumulate(np.where(marked, np.arange(total), -1))
+    previous = nearest_below[after_hole - 1]
+    rows = pl.Series(row_at[after_hole])
+    previous_rows = pl.Series(row_at[previous])
+    first = pl.Series("_first", low[np.searchsorted(offsets, after_hole, side="right") - 1])
+    return pl.DataFrame({
+        "entity_id": numbers["entity_id"].gather(rows),
+        "journal_id": numbers["journal_id"].gather(rows),
+        "previous_journal": numbers["journal_id"].gather(previous_rows),
+        "missing": pl.Series(after_hole - previous - 1, dtype=pl.Int64),
+        "entry_date": numbers["entry_date"].gather(rows),
+        "previous_entry_date": numbers["entry_date"].gather(previous_rows),
+        "starts_afresh": pl.select(_starts_afresh(pl.lit(first))).to_series(),
+    })
 
 
 def _gaps_by_integers(numbers: pl.DataFrame) -> pl.DataFrame:
