@@ -527,13 +527,13 @@ def _benford(settings: JETestSettings, coverage: dict[str, int], rows: int, line
     counts = run_lines(LazyComputation(
         "je_digit_counts", lambda lines: digits.screen_counts(tested(lines), present, entry_key=KEYS),
         combine=digits.sum_counts, partition_by=tuple(KEYS)))
-    subsets = digits.screen_from_counts(counts, present)
+    comparisons = digits.screen_comparisons(counts, present)
+    subsets = digits.screen_from_counts(counts, present, comparisons=comparisons)
     if not (subsets["nonconforming"] & (subsets["excess_digits"].list.len() > 0)).any():
         return empty, None
     members = run_lines(LazyComputation(
         "je_digit_subset_lines", lambda lines: digits.subset_lines(tested(lines), subsets, keep=columns)))
-    marks = digits.marks_without_recurring(members, subsets, digits.screen_comparisons(counts, present),
-                                           entry_key=KEYS)
+    marks = digits.marks_without_recurring(members, subsets, comparisons, entry_key=KEYS)
     if marks.is_empty():
         return empty, None
     flags = digits.flags_from_marks(marks)

@@ -784,8 +784,12 @@ def _screen_runs(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]], tes
 def screen_comparisons(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
                        tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None) -> int:
     """The (subset, test) pairs a screen tests: its Bonferroni divisor."""
+    return _comparisons(_screen_runs(counts, groupings, tests), min_count)
+
+
+def _comparisons(runs: list[tuple[tuple[str, ...], DigitTest, pl.DataFrame]], min_count: int | None) -> int:
     return sum(int((subset_sizes(part, grouping)["n"] >= (min_count or min_subset(test))).sum())
-               for grouping, test, part in _screen_runs(counts, groupings, tests))
+               for grouping, test, part in runs)
 
 
 def _screen_rows(profile: pl.DataFrame, grouping: Sequence[str]) -> pl.DataFrame:
@@ -796,13 +800,17 @@ def _screen_rows(profile: pl.DataFrame, grouping: Sequence[str]) -> pl.DataFrame
 
 def screen_from_counts(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
                        tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None,
-                       alpha: float = 0.01, drill_down_z: float = 1.0) -> pl.DataFrame:
-    """Every (grouping, test) profile of :func:`screen_counts`' counts, in one Bonferroni screen."""
+                       alpha: float = 0.01, drill_down_z: float = 1.0,
+                       comparisons: int | None = None) -> pl.DataFrame:
+    """Every (grouping, test) profile of :func:`screen_counts`' counts, in one Bonferroni screen
+    (``comparisons``: its divisor, :func:`screen_comparisons`, when the caller has it already)."""
     _checked(groupings, tests)
-    comparisons = screen_comparisons(counts, groupings, tests, min_count=min_count)
+    runs = _screen_runs(counts, groupings, tests)
+    if comparisons is None:
+        comparisons = _comparisons(runs, min_count)
     frames = [_screen_rows(profile_from_counts(part, list(grouping), test, min_count=min_count, alpha=alpha,
                                                comparisons=comparisons, drill_down_z=drill_down_z), grouping)
-              for grouping, test, part in _screen_runs(counts, groupings, tests)]
+              for grouping, test, part in runs]
     return pl.concat(frames, how="diagonal_relaxed")
 
 
@@ -857,9 +865,7 @@ def marks_without_recurring(lines: pl.DataFrame, subsets: pl.DataFrame, comparis
     is flagged; one that still fails is drilled into without them, its explanation saying what was set aside.
     Without a ``when`` column, the subsets are drilled into as they are."""
     failing = _failing(subsets)
-    if failing.is_empty():
-        return mark_lines(lines.lazy(), failing, amount=amount, keys=keys).collect()
-    if when not in lines.columns:
+    if failing.is_empty() or when not in lines.columns:
         return mark_lines(lines.lazy(), failing, amount=amount, keys=keys).collect()
     marks = []
     for grouping_text in failing["grouping"].unique(maintain_order=True):
@@ -935,9 +941,9 @@ def _in_memory_screen(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Se
     groupings = screen_groupings(by, lines.columns)
     counts = screen_counts(lines.lazy(), groupings, tests, amount=amount, entry_key=key,
                            population=population).collect()
+    comparisons = screen_comparisons(counts, groupings, tests, min_count=min_count)
     return (screen_from_counts(counts, groupings, tests, min_count=min_count, alpha=alpha,
-                               drill_down_z=drill_down_z),
-            screen_comparisons(counts, groupings, tests, min_count=min_count), population, key)
+                               drill_down_z=drill_down_z, comparisons=comparisons), comparisons, population, key)
 
 
 def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]] = DEFAULT_SUBSETS,
