@@ -428,6 +428,14 @@ def test_sequence_holes_from_marked_numbers_equal_the_plain_sort_on_a_large_rand
     assert by_presence.sort("entity_id", "journal_id").equals(by_sort)
     repeated = pl.concat([frame, frame.head(1)])
     assert stats._gaps_by_presence(repeated) is None  # a repeated number: the journal id must order the copies
+    # Twelve sequences each spanning 9 x 10^17 numbers (their sum would overflow 64 bits): left to the sort.
+    ends = [1, 9 * 10**17] * 12
+    wide = pl.DataFrame({"entity_id": "E1", "sequence_year": pl.Series([2025] * 24, dtype=pl.Int16),
+                         "prefix": [f"P{i // 2}-" for i in range(24)], "number": ends,
+                         "journal_id": [f"P{i // 2}-{n}" for i, n in enumerate(ends)],
+                         "entry_date": date(2025, 1, 1)})
+    assert stats._gaps_by_presence(wide) is None
+    assert stats._gaps_by_sort(wide).height == 12
 
 
 def test_a_limit_between_the_approvals_is_the_common_one_when_there_is_one() -> None:

@@ -224,8 +224,9 @@ def _gaps_by_presence(numbers: pl.DataFrame) -> pl.DataFrame | None:
         return None
     low = sequences["low"].to_numpy()
     spans = sequences["high"].to_numpy() - low + 1
-    total = int(spans.sum())
-    if total > PRESENCE_SPAN_PER_ENTRY * numbers.height + 1_000_000:
+    most = PRESENCE_SPAN_PER_ENTRY * numbers.height + 1_000_000
+    # Each span is checked before they are added up: a few spans near 10^18 would overflow the sum.
+    if int(spans.max()) > most or (total := int(spans.sum())) > most:
         return None
     offsets = np.cumsum(spans) - spans
     sequence = hashed["_hash"].replace_strict(sequences["_hash"], pl.Series(range(sequences.height)),
