@@ -1023,8 +1023,8 @@ CLEAN_GAPS = {
         "(ingest/headers.py SAP 'known'): the billing plan's identical maintenance invoices are duplicates"),
     "split_entry": (
         "auditray/je/analyze.py _split_groups, with no approvals in the ledger, tries every "
-        "DEFAULT_COMMON_APPROVAL_LIMITS down to 1,000.00, and population.prepare_lines reads the F110 run (ZP) as "
-        "one person's entries: every payment run and two invoices keyed to one account on one day are 'splits'"),
+        "DEFAULT_COMMON_APPROVAL_LIMITS down to 1,000.00: two vendor invoices an AP clerk keys (FB60, KR) to one "
+        "account on one day are a 'split' whenever together they cross one of them (39 clean entries)"),
     "holiday_posting": (
         "auditray/je/facts.py holidays_for uses the US federal calendar: a closing entry keyed on 19 January 2026 "
         "(Martin Luther King Day, a working Monday in Munich; too few January entries for worked_holidays to see "
