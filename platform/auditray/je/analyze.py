@@ -527,9 +527,8 @@ def _benford(settings: JETestSettings, coverage: dict[str, int], rows: int, line
     counts = run_lines(LazyComputation(
         "je_digit_counts", lambda lines: digits.screen_counts(tested(lines), present, entry_key=KEYS),
         combine=digits.sum_counts, partition_by=tuple(KEYS)))
-    comparisons = digits.screen_comparisons(counts, present)
-    subsets = digits.screen_from_counts(counts, present, comparisons=comparisons)
-    if not (subsets["nonconforming"] & (subsets["excess_digits"].list.len() > 0)).any():
+    subsets, comparisons = digits.screen(counts, present)
+    if digits.failing_subsets(subsets).is_empty():
         return empty, None
     members = run_lines(LazyComputation(
         "je_digit_subset_lines", lambda lines: digits.subset_lines(tested(lines), subsets, keep=columns)))

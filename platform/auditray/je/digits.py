@@ -31,7 +31,7 @@ the chi-square p-value, and its MAD is reported for information.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -781,55 +781,54 @@ def _screen_runs(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]], tes
     return runs
 
 
-def screen_comparisons(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
-                       tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None) -> int:
-    """The (subset, test) pairs a screen tests: its Bonferroni divisor."""
-    return _comparisons(_screen_runs(counts, groupings, tests), min_count)
-
-
-def _comparisons(runs: list[tuple[tuple[str, ...], DigitTest, pl.DataFrame]], min_count: int | None) -> int:
-    return sum(int((subset_sizes(part, grouping)["n"] >= (min_count or min_subset(test))).sum())
-               for grouping, test, part in runs)
-
-
 def _screen_rows(profile: pl.DataFrame, grouping: Sequence[str]) -> pl.DataFrame:
     names = [subset_name(r, grouping) for r in profile.select(grouping).iter_rows(named=True)]
     return profile.select(pl.lit(",".join(grouping)).alias("grouping"), pl.Series("subset", names, dtype=pl.String),
                           pl.struct(list(grouping)).alias("key"), pl.exclude(list(grouping)))
 
 
-def screen_from_counts(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
-                       tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None,
-                       alpha: float = 0.01, drill_down_z: float = 1.0,
-                       comparisons: int | None = None) -> pl.DataFrame:
-    """Every (grouping, test) profile of :func:`screen_counts`' counts, in one Bonferroni screen
-    (``comparisons``: its divisor, :func:`screen_comparisons`, when the caller has it already)."""
+def screen(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
+           tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None,
+           alpha: float = 0.01, drill_down_z: float = 1.0) -> tuple[pl.DataFrame, int]:
+    """:func:`screen_from_counts`, and the screen's Bonferroni divisor (the (subset, test) pairs it tested),
+    which :func:`marks_without_recurring` keeps when it tests subsets again."""
     _checked(groupings, tests)
     runs = _screen_runs(counts, groupings, tests)
-    if comparisons is None:
-        comparisons = _comparisons(runs, min_count)
+    comparisons = sum(int((subset_sizes(part, grouping)["n"] >= (min_count or min_subset(test))).sum())
+                      for grouping, test, part in runs)
     frames = [_screen_rows(profile_from_counts(part, list(grouping), test, min_count=min_count, alpha=alpha,
                                                comparisons=comparisons, drill_down_z=drill_down_z), grouping)
               for grouping, test, part in runs]
-    return pl.concat(frames, how="diagonal_relaxed")
+    return pl.concat(frames, how="diagonal_relaxed"), comparisons
 
 
-def _failing(subsets: pl.DataFrame) -> pl.DataFrame:
+def screen_from_counts(counts: pl.DataFrame, groupings: Sequence[tuple[str, ...]],
+                       tests: Sequence[DigitTest] = DEFAULT_OUTLIER_TESTS, *, min_count: int | None = None,
+                       alpha: float = 0.01, drill_down_z: float = 1.0) -> pl.DataFrame:
+    """Every (grouping, test) profile of :func:`screen_counts`' counts, in one Bonferroni screen."""
+    return screen(counts, groupings, tests, min_count=min_count, alpha=alpha, drill_down_z=drill_down_z)[0]
+
+
+def failing_subsets(subsets: pl.DataFrame) -> pl.DataFrame:
+    """The screen's subsets to drill into: nonconforming, with over-represented digits."""
     return subsets.filter(pl.col("nonconforming") & (pl.col("excess_digits").list.len() > 0))
+
+
+def _by_grouping(failing: pl.DataFrame) -> Iterator[tuple[tuple[str, ...], pl.DataFrame, pl.DataFrame]]:
+    """Per grouping of the failing subsets: its columns, its rows, and its subsets' distinct keys."""
+    for text in failing["grouping"].unique(maintain_order=True):
+        mine = failing.filter(pl.col("grouping") == text)
+        yield tuple(text.split(",")), mine, mine.select(pl.col("key").struct.unnest()).unique()
 
 
 def subset_lines(lines: pl.LazyFrame, subsets: pl.DataFrame, *, keep: Sequence[str],
                  keys: Sequence[str] = LINE_KEY, population: pl.Expr | None = None) -> pl.LazyFrame:
     """The lines of the screen's nonconforming subsets (of any grouping), each line once, as its ``keep``
     columns: the second pass over the lines, which needs no partitioning (a line's key is its own)."""
-    failing = _failing(subsets)
     if population is not None:
         lines = lines.filter(population)
-    parts = []
-    for grouping in failing["grouping"].unique(maintain_order=True):
-        columns = grouping.split(",")
-        wanted = failing.filter(pl.col("grouping") == grouping).select(pl.col("key").struct.unnest()).unique()
-        parts.append(lines.join(wanted.lazy(), on=columns, how="semi", nulls_equal=True).select(keep))
+    parts = [lines.join(wanted.lazy(), on=list(grouping), how="semi", nulls_equal=True).select(keep)
+             for grouping, _, wanted in _by_grouping(failing_subsets(subsets))]
     if not parts:
         return lines.select(keep).head(0)
     return pl.concat(parts).unique(list(keys), keep="any")
@@ -864,14 +863,11 @@ def marks_without_recurring(lines: pl.DataFrame, subsets: pl.DataFrame, comparis
     (:func:`recurring_amounts`). A subset that conforms without them is explained by them, and nothing of it
     is flagged; one that still fails is drilled into without them, its explanation saying what was set aside.
     Without a ``when`` column, the subsets are drilled into as they are."""
-    failing = _failing(subsets)
+    failing = failing_subsets(subsets)
     if failing.is_empty() or when not in lines.columns:
         return mark_lines(lines.lazy(), failing, amount=amount, keys=keys).collect()
     marks = []
-    for grouping_text in failing["grouping"].unique(maintain_order=True):
-        grouping = tuple(grouping_text.split(","))
-        mine = failing.filter(pl.col("grouping") == grouping_text)
-        wanted = mine.select(pl.col("key").struct.unnest()).unique()
+    for grouping, mine, wanted in _by_grouping(failing):
         members = lines.join(wanted, on=list(grouping), how="semi", nulls_equal=True)
         recurring = recurring_amounts(members, grouping, amount=amount, when=when)
         if recurring.is_empty():
@@ -904,7 +900,7 @@ def mark_lines(lines: pl.LazyFrame, subsets: pl.DataFrame, *, amount: str = "amo
     """Nigrini's drill-down, line by line: the tested lines of each nonconforming subset whose digits are
     among its over-represented ones, one row per line and failing (subset, test): ``keys``, ``benford_z``,
     ``explanation``. A pass over the lines that needs no partitioning; :func:`flags_from_marks` folds it."""
-    flagged = subsets.filter(pl.col("nonconforming") & (pl.col("excess_digits").list.len() > 0))
+    flagged = failing_subsets(subsets)
     groupings = [tuple(g.split(",")) for g in flagged["grouping"].unique(maintain_order=True)]
     if flagged.is_empty():
         return lines.select(*keys, benford_z=pl.lit(None, dtype=pl.Float64),
@@ -941,9 +937,9 @@ def _in_memory_screen(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Se
     groupings = screen_groupings(by, lines.columns)
     counts = screen_counts(lines.lazy(), groupings, tests, amount=amount, entry_key=key,
                            population=population).collect()
-    comparisons = screen_comparisons(counts, groupings, tests, min_count=min_count)
-    return (screen_from_counts(counts, groupings, tests, min_count=min_count, alpha=alpha,
-                               drill_down_z=drill_down_z, comparisons=comparisons), comparisons, population, key)
+    subsets, comparisons = screen(counts, groupings, tests, min_count=min_count, alpha=alpha,
+                                  drill_down_z=drill_down_z)
+    return subsets, comparisons, population, key
 
 
 def benford_outlier_subsets(lines: pl.DataFrame, by: str | Sequence[str] | Sequence[Sequence[str]] = DEFAULT_SUBSETS,

@@ -244,18 +244,9 @@ def _gaps_by_presence(numbers: pl.DataFrame) -> pl.DataFrame | None:
     after_hole = np.flatnonzero(marked & ~begins & ~np.concatenate(([True], marked[:-1])))
     nearest_below = np.maximum.accumulate(np.where(marked, np.arange(total), -1))
     previous = nearest_below[after_hole - 1]
-    rows = pl.Series(row_at[after_hole])
-    previous_rows = pl.Series(row_at[previous])
-    first = pl.Series("_first", low[np.searchsorted(offsets, after_hole, side="right") - 1])
-    return pl.DataFrame({
-        "entity_id": numbers["entity_id"].gather(rows),
-        "journal_id": numbers["journal_id"].gather(rows),
-        "previous_journal": numbers["journal_id"].gather(previous_rows),
-        "missing": pl.Series(after_hole - previous - 1, dtype=pl.Int64),
-        "entry_date": numbers["entry_date"].gather(rows),
-        "previous_entry_date": numbers["entry_date"].gather(previous_rows),
-        "starts_afresh": pl.select(_starts_afresh(pl.lit(first))).to_series(),
-    })
+    first = low[np.searchsorted(offsets, after_hole, side="right") - 1]
+    return _holes(numbers, pl.Series(row_at[after_hole]), pl.Series(row_at[previous]),
+                  pl.Series(after_hole - previous - 1, dtype=pl.Int64), pl.Series(first))
 
 
 def _gaps_by_integers(numbers: pl.DataFrame) -> pl.DataFrame:
@@ -282,14 +273,21 @@ def _gaps_by_integers(numbers: pl.DataFrame) -> pl.DataFrame:
     # Sorted by sequence, then number: each sequence's first row holds its first number.
     firsts = ordered.filter(~same.fill_null(False)).select("_sequence", _first="number")
     fresh = holes.select("_sequence").join(firsts, on="_sequence", how="left", maintain_order="left")
+    return _holes(numbers, holes["_row"], holes["_previous_row"], holes["missing"], fresh["_first"])
+
+
+def _holes(numbers: pl.DataFrame, rows: pl.Series, previous_rows: pl.Series, missing: pl.Series,
+           first: pl.Series) -> pl.DataFrame:
+    """The entries at ``rows`` of ``numbers``, each preceded by a hole of ``missing`` numbers after the entry
+    at ``previous_rows``, in a sequence whose first number is ``first``."""
     return pl.DataFrame({
-        "entity_id": numbers["entity_id"].gather(holes["_row"]),
-        "journal_id": numbers["journal_id"].gather(holes["_row"]),
-        "previous_journal": numbers["journal_id"].gather(holes["_previous_row"]),
-        "missing": holes["missing"],
-        "entry_date": numbers["entry_date"].gather(holes["_row"]),
-        "previous_entry_date": numbers["entry_date"].gather(holes["_previous_row"]),
-        "starts_afresh": fresh.select(_starts_afresh(pl.col("_first"))).to_series(),
+        "entity_id": numbers["entity_id"].gather(rows),
+        "journal_id": numbers["journal_id"].gather(rows),
+        "previous_journal": numbers["journal_id"].gather(previous_rows),
+        "missing": missing,
+        "entry_date": numbers["entry_date"].gather(rows),
+        "previous_entry_date": numbers["entry_date"].gather(previous_rows),
+        "starts_afresh": pl.select(_starts_afresh(pl.lit(first))).to_series(),
     })
 
 
