@@ -509,3 +509,88 @@ def test_the_evening_hours_a_team_works_as_a_matter_of_course_trip_after_hours_o
     assert worked_hours(journals, (time(7, 0), time(19, 0))) == [19]
     # A handful of entries per office hour proves nothing.
     assert worked_hours(journals.head(12 * 5), (time(7, 0), time(19, 0))) == []
+
+
+def _monthly_transfers(amounts: dict[int, str], *, user: str = "TREASURY") -> list[dict]:
+    """One manual transfer from cash at bank to the payroll clearing account (2100) on the 10th of each month."""
+    rows: list[dict] = []
+    for month, amount in amounts.items():
+        day = date(2025, month, 10)
+        while day.weekday() >= 5 or day in (date(2025, 11, 10),):
+            day += timedelta(days=1)
+        rows += journal(800 + month, day, [("2100", amount), ("1000", f"-{amount}")], user=user,
+                        header="Payroll funding transfer")
+    return rows
+
+
+def _strengths(analysis, journal_id: str) -> dict[str, float]:
+    row = analysis.entries.filter(pl.col("journal_id") == journal_id).row(0, named=True)
+    return dict(zip(row["tests"], row["test_scores"], strict=True))
+
+
+def test_a_standard_entry_s_size_and_cash_account_count_weakly(clean: list[dict]) -> None:
+    """AS 2401 .58 / ISA 240 A42: the monthly payroll funding one user keys to cash is a standard entry; its
+    size and its account are what it always shows, and the reason says so, with the pattern to check."""
+    from auditray.je.rules import STANDARD_ENTRY_STRENGTH
+
+    amounts = {m: f"{1_500_000 + 7_919 * m}.{m:02d}" for m in range(1, 13)}
+    analysis = run(clean + _monthly_transfers(amounts))
+    march = _strengths(analysis, "JE000803")
+    assert march["high_value"] == march["manual_to_sensitive_account"] == STANDARD_ENTRY_STRENGTH
+    row = analysis.entries.filter(pl.col("journal_id") == "JE000803").row(0, named=True)
+    reason = row["explanations"][row["tests"].index("manual_to_sensitive_account")]
+    assert "a standard entry: TREASURY keyed 2100 / 1000 in 12 months, up to 1595028.12 in another month" in reason
+
+
+def test_a_standard_entry_inflated_in_one_month_is_tested_in_full(clean: list[dict]) -> None:
+    amounts = {m: f"{1_500_000 + 7_919 * m}.{m:02d}" for m in range(1, 13)}
+    amounts[7] = "2345678.07"  # half as much again as any other month's transfer
+    analysis = run(clean + _monthly_transfers(amounts))
+    july = _strengths(analysis, "JE000807")
+    assert july["high_value"] == july["manual_to_sensitive_account"] == 1.0
+    assert _strengths(analysis, "JE000806")["high_value"] < 1.0
+
+
+def test_an_entry_keyed_in_too_few_months_is_not_standard(clean: list[dict]) -> None:
+    amounts = {m: f"{1_500_000 + 7_919 * m}.{m:02d}" for m in range(1, 6)}
+    analysis = run(clean + _monthly_transfers(amounts))
+    assert _strengths(analysis, "JE000803")["manual_to_sensitive_account"] == 1.0
+    # The engagement can ask for fewer months, or none.
+    weak = run(clean + _monthly_transfers(amounts), standard_entry_min_months=5)
+    assert _strengths(weak, "JE000803")["manual_to_sensitive_account"] < 1.0
+    amounts = {m: f"{1_500_000 + 7_919 * m}.{m:02d}" for m in range(1, 13)}
+    off = run(clean + _monthly_transfers(amounts), standard_entry_min_months=0)
+    assert _strengths(off, "JE000803")["manual_to_sensitive_account"] == 1.0
+    with pytest.raises(ValueError, match="does not recur"):
+        JETestSettings(standard_entry_min_months=1)
+
+
+def test_another_user_keying_the_standard_pattern_is_not_standard(clean: list[dict]) -> None:
+    amounts = {m: f"{1_500_000 + 7_919 * m}.{m:02d}" for m in range(1, 13)}
+    rows = clean + _monthly_transfers(amounts)
+    rows = _replace(rows, 803, [dict(r, entered_by="BEN") for r in rows if r["journal_id"] == "JE000803"])
+    analysis = run(rows)
+    assert _strengths(analysis, "JE000803")["manual_to_sensitive_account"] == 1.0
+
+
+def test_standard_patterns_are_the_same_however_the_entries_are_split() -> None:
+    from auditray.je import stats
+
+    days = [date(2025, 1, 1) + timedelta(days=d) for d in range(0, 365, 9)]
+    journals = pl.DataFrame({
+        "entity_id": ["E1"] * len(days) * 2,
+        "entered_by": ["ANNA", "BEN"] * len(days),
+        "debit_account": ["2100"] * len(days) * 2,
+        "credit_account": ["1000", "1000", "1000", "4000"] * (len(days) // 2) + ["1000", "1000"] * (len(days) % 2),
+        "effective_date": [d for d in days for _ in range(2)],
+        "debit_cents": [(i * 7919) % 100_000 for i in range(len(days) * 2)],
+    })
+    computation = stats.standard_patterns(6)
+    whole = computation.finish(computation.map(journals))
+    shuffled = journals.sample(fraction=1.0, shuffle=True, seed=3)
+    parts = [shuffled.slice(start, 17) for start in range(0, shuffled.height, 17)]
+    split = computation.finish(pl.concat([computation.map(p) for p in parts]))
+    assert whole.equals(split)
+    assert whole.height == 3 and (whole["pattern_months"] >= 6).all()
+    anna = whole.filter(pl.col("entered_by") == "ANNA").row(0, named=True)
+    assert anna["pattern_months"] == 12 and anna["pattern_top_cents"] >= anna["pattern_other_cents"]

@@ -55,9 +55,12 @@ before any memo; reads partners' capital and distributions as equity; tests a un
 (PSG-CORP) at the threshold of the group's smallest revenue-earning unit; counts connectors ('concur-sync') and
 expense reports as system postings; weakens holes in the numbering taken while two fiscal years were open; and
 weakens after_hours in the evening hour the team visibly works (19:00-19:59 here); and tests a subset that
-fails the digit tests again with the amounts it recurs in month after month set aside. Every planted kind is
-now found by its own test without the chart, and no test trips more than 3 % of a unit's clean entries. Still
-short: the riskiest 1 % (64 %) and clean entries rated high (157).
+fails the digit tests again with the amounts it recurs in month after month set aside; and recognises standard
+entries (one user, one pair of accounts, six months or more, an amount within the pattern's range), whose size,
+sensitive account and period-end date count weakly. Every planted kind is now found by its own test without the
+chart, no test trips more than 3 % of a unit's clean entries, the riskiest 1 % holds every planted entry (64 %
+before standard entries: treasury's payroll funding and the WIP accruals outranked single-sign plants) and few
+clean entries rate high.
 """
 
 from __future__ import annotations
@@ -1125,15 +1128,6 @@ def test_the_riskiest_five_percent_holds_nearly_every_planted_entry(run: Run) ->
     assert run.figures["top_5pct"]["share"] >= 0.95, run.figures["top_5pct"]
 
 
-TOP_ONE_REASON = (
-    "64 % (69 of 107): single-sign plants (weight 0.5-0.7: weekend, holiday, round, missing text, split, duplicate) "
-    "rank below some 170 clean entries with two or more signs: treasury's manual transfers funding payroll "
-    "(600-800 k to cash, above every unit's high-value threshold: high_value + manual_to_sensitive_account + "
-    "ml_outlier), and each WIP accrual counted twice, as itself and as its reversal keyed in the same minute (no "
-    "reversal pairing: reversal_journal_id is not among the battery's fields)")
-
-
-@pytest.mark.xfail(strict=True, reason=TOP_ONE_REASON)
 def test_the_riskiest_one_percent_holds_nine_in_ten_planted_entries(run: Run) -> None:
     """The project's own bar for its generated ledgers (tests/test_je_detection.py)."""
     assert run.figures["planted"] <= run.figures["top_1pct"]["entries"]
@@ -1203,12 +1197,35 @@ def test_the_digit_test_flags_few_honest_manual_entries(run: Run) -> None:
     assert hits.height <= CLEAN_SHARE * manual.height, hits.group_by("user").len().to_dicts()
 
 
-@pytest.mark.xfail(strict=True, reason="157 clean entries rate high, with " + TOP_ONE_REASON.split(" with ", 1)[1])
 def test_few_clean_entries_are_rated_high_risk(run: Run) -> None:
     """A high band the auditor can follow up in full: at most 1 in 200 honest entries."""
     clean = _clean(run)
     high = clean.filter(pl.col("risk_band") == "high")
     assert high.height <= 0.005 * clean.height, high.group_by("stream").len().sort("len", descending=True).to_dicts()
+
+
+def test_treasury_s_payroll_funding_is_a_standard_entry_whose_size_and_cash_account_count_weakly(run: Run) -> None:
+    """Twice a month bcooper moves 600-800 k from operating cash to the payroll account: above every unit's
+    high-value threshold, manual, to cash, and yet the most routine entry of the year (AS 2401 .58's standard
+    entries). Its size and its account count weakly, and the reason names the pattern."""
+    from auditray.je.rules import STANDARD_ENTRY_STRENGTH
+
+    funding = run.judged.filter(pl.col("stream") == "payroll_funding")
+    assert funding.height == 72
+    for test_id in ("high_value", "manual_to_sensitive_account"):
+        scores = scores_of(funding, test_id, KEYS)
+        assert scores.height == 72 and (scores["test_scores"] == STANDARD_ENTRY_STRENGTH).all(), test_id
+    reasons = funding.select(pl.col("explanations").list.join(" | "))["explanations"]
+    assert reasons.str.contains("a standard entry: bcooper@psg.example keyed 1020-000 / 1010-000 in 12 months").all()
+
+
+def test_an_accrual_inflated_far_beyond_its_other_months_is_not_standard(run: Run) -> None:
+    """dlee's monthly audit-fee accrual (8,750.00) is standard; the planted 202,550.05 booked to the same accounts
+    at the end of August is not, and trips period_end in full."""
+    inflated = run.judged.filter((pl.col("kind") == "period_end") & (pl.col("entity_id") == "PSG-CORP"))
+    assert inflated.height == 1
+    assert scores_of(inflated, "period_end", KEYS)["test_scores"].to_list() == [1.0]
+    assert not inflated["explanations"].list.join(" ").str.contains("standard entry").any()
 
 
 def test_postings_on_holidays_the_group_works_trip_the_holiday_test_only_weakly(run: Run) -> None:

@@ -254,11 +254,15 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         "sequence": stats.sequence_numbers(),
         "same_day": stats.SAME_DAY_GROUPS,
         "endings": stats.ending_groups(modulus),
+        "standard": stats.standard_patterns(max(settings.standard_entry_min_months, 2)),
     }, run_journals, local=journals if chosen == "local" else None)
     users, pairs, group_pairs, user_accounts = (population_stats[k] for k in ("users", "pairs", "group_pairs",
                                                                                 "user_accounts"))
     duplicate_groups, sequence, same_day, endings = (population_stats[k] for k in ("duplicates", "sequence",
                                                                                      "same_day", "endings"))
+    standard = population_stats["standard"]
+    if not settings.standard_entry_min_months:
+        standard = standard.clear()
     facts = resolve_facts(journals, accounts, settings)
     limits = approval_limits(users, settings)
     lap("population_statistics")
@@ -298,6 +302,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         endings=endings.filter((pl.col("entries") >= settings.recurring_ending_min_entries)
                                & (pl.col("min_cents") != pl.col("max_cents")))
         .select(*stats.ENDING_KEYS, ending_entries="entries"),
+        standard=standard,
+        standard_tolerance=settings.standard_entry_amount_tolerance,
         windows=period_end_windows(facts, settings, [h for h in holidays if h not in set(worked)]),
         period_ends=next_period_ends(facts),
         accounts=accounts.select("entity_id", "gl_account_number", "account_name"),
@@ -361,7 +367,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
         sequence=sequence, gaps=gaps, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
-        prevalence=prevalence_table, worked=worked, hours=hours)
+        prevalence=prevalence_table, worked=worked, hours=hours, standard=standard)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
                       accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
@@ -720,7 +726,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
                        prevalence: pl.DataFrame, worked: Sequence[date] = (),
-                       hours: Sequence[int] = ()) -> dict[str, Any]:
+                       hours: Sequence[int] = (), standard: pl.DataFrame | None = None) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
     entities: dict[str, Any] = {}
     totals = accounts.group_by("entity_id").agg(
@@ -731,8 +737,11 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
     bands = entries.group_by("entity_id", "risk_band").len()
     tripped = (entries.select("entity_id", "tests").explode("tests").drop_nulls("tests")
                .group_by("entity_id", "tests").len())
+    standard = standard if standard is not None else pl.DataFrame(schema={"entity_id": pl.String})
     for row in totals.join(per_entity, on="entity_id").sort("entity_id").iter_rows(named=True):
         entity = row["entity_id"]
+        patterns = (standard.filter(pl.col("entity_id") == entity)
+                    .sort("pattern_months", "pattern_top_cents", descending=True, maintain_order=True))
         fact = facts[entity]
         periods = by_period.filter(pl.col("entity_id") == entity)
         entity_gaps = gaps.filter(pl.col("entity_id") == entity)
@@ -762,6 +771,12 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                              entity_gaps.head(10).iter_rows(named=True)],
             },
             "duplicates": duplicates.filter(pl.col("entity_id") == entity).height,
+            "standard_entry_patterns": {
+                "count": patterns.height,
+                "examples": [f"{p['entered_by']} keyed {p['debit_account']} / {p['credit_account']} in "
+                             f"{p['pattern_months']} months, up to {money_text(p['pattern_top_cents'])}"
+                             for p in patterns.head(10).iter_rows(named=True)],
+            },
             "facts": fact.to_dict(),
             "approval_limits": {r["entered_by"]: {"limit": money_text(r["limit_cents"]), "basis": r["limit_basis"]}
                                 for r in entity_limits.iter_rows(named=True)},
@@ -793,6 +808,15 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
             "basis": f"calendar holidays on which at least {WORKED_HOLIDAY_SHARE:.0%} of an ordinary working day's "
                      "entries were keyed: working days for the period-end windows; an entry on one trips "
                      f"holiday_posting at {rules.WORKED_HOLIDAY_STRENGTH} strength",
+        },
+        "standard_entries": {
+            "min_months": settings.standard_entry_min_months,
+            "amount_tolerance": settings.standard_entry_amount_tolerance,
+            "basis": "one user's entries to one main debit and credit account keyed in at least min_months "
+                     "different months (AS 2401 .58, ISA 240 A42: standard entries); an entry of such a pattern, "
+                     "no larger than amount_tolerance times the pattern's largest amount in any other month, "
+                     f"trips high_value, manual_to_sensitive_account and period_end at {rules.STANDARD_ENTRY_STRENGTH} "
+                     "strength (0 months: not recognised)",
         },
         "hours_worked": {
             "hours": [f"{h:02d}:00-{h:02d}:59" for h in hours],

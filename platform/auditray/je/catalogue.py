@@ -52,7 +52,8 @@ CATALOGUE: tuple[JETest, ...] = (
            "CAQ practice aid (duplicate entries); Nigrini ch. 11 (same-same-same test)", 0.7,
            settings=("duplicate_same_effective_date",)),
     JETest("high_value", "Entry at or above the high-value threshold",
-           "Entries above performance materiality can alone misstate the statements.",
+           "Entries above performance materiality can alone misstate the statements; a standard entry's usual "
+           "size (a monthly transfer of the same order) counts weakly.",
            "AS 2401 .61; ISA 240 A44; ISA 320 (performance materiality)", 0.6,
            settings=("high_value_threshold", "performance_materiality", "materiality"), system_strength=0.4),
     JETest("round_amount", "Round amount (a multiple of the round unit)",
@@ -70,7 +71,7 @@ CATALOGUE: tuple[JETest, ...] = (
            needs=("entered_by",)),
     JETest("manual_to_sensitive_account", "Manual entry to a cash, revenue or equity account",
            "Accounts most exposed to management override are posted by interfaces; a person posting to them "
-           "calls for a reason.",
+           "calls for a reason, weakly when the entry is a standard one the same person keys month after month.",
            "AS 2401 .62; ISA 240 A45; CAQ practice aid", 0.6,
            settings=("sensitive_accounts", "sensitive_account_types", "sensitive_name_patterns"),
            level="line"),
@@ -92,7 +93,7 @@ CATALOGUE: tuple[JETest, ...] = (
            settings=("business_hours_start", "business_hours_end"), needs=("entry_time",), system_strength=0.0),
     JETest("period_end", "Large or undescribed manual entry at period end",
            "Entries at the end of a period, with unusual amounts or little explanation, are where results "
-           "are managed.",
+           "are managed; a standard accrual of its usual amount counts weakly.",
            "AS 2401 .61(c); ISA 240 A44; CAQ practice aid (period-end entries)", 0.55,
            settings=("period_end_business_days", "period_end_amount_quantile", "period_end_materiality_share"),
            system_strength=0.0),

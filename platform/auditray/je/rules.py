@@ -19,7 +19,7 @@ from datetime import date, time
 import polars as pl
 
 from auditray.je.catalogue import TESTS
-from auditray.je.stats import account_group
+from auditray.je.stats import PATTERN_KEYS, account_group
 
 # Of identical entries, the first keyed is the likelier original.
 FIRST_OF_DUPLICATES_STRENGTH = 0.8
@@ -39,6 +39,10 @@ DATED_ONLY_STRENGTH = 0.5
 # A hole in the numbering taken while two fiscal years were open (``analyze._gaps_at_year_boundaries``): the
 # neighbouring year's entries, outside this population, may hold the numbers.
 YEAR_BOUNDARY_GAP_STRENGTH = 0.3
+# A standard entry (``stats.standard_patterns``: one user, one pair of accounts, many months, an amount in the
+# pattern's range): its size, sensitive account and period-end date are what the pattern always shows, weak
+# evidence on their own. Its timing, text, numbering and duplicates are judged in full.
+STANDARD_ENTRY_STRENGTH = 0.2
 ISO_DAY_NAMES = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday",
                  7: "Sunday"}
 
@@ -58,6 +62,7 @@ class EntryContext:
     gaps: pl.DataFrame
     splits: pl.DataFrame
     endings: pl.DataFrame
+    standard: pl.DataFrame  # stats.standard_patterns: the entity's recurring (user, debit, credit) patterns
     windows: pl.DataFrame
     period_ends: pl.DataFrame  # (entity_id, effective_date, next_period_end) for every day of the year
     accounts: pl.DataFrame
@@ -71,6 +76,7 @@ class EntryContext:
     below_approval_share: float
     round_unit_cents: int
     ending_modulus_cents: int
+    standard_tolerance: float  # a standard entry's amount is at most this times the pattern's other months'
     descriptions: bool = True  # the ledger carries descriptions at all
     weak_keyword_regex: str = "(?!)"  # words routine entries also use: a weak hit
     worked_holidays: list[date] = field(default_factory=list)  # holidays the client visibly works
@@ -160,6 +166,7 @@ def lookups(ctx: EntryContext) -> list[Lookup]:
     partial = [
         (_journal_table(ctx), ("entity_id", "journal_id")),
         (ctx.endings, ("entity_id", "entered_by", "debit_account", "credit_account", "ending_cents")),
+        (ctx.standard, PATTERN_KEYS),
         # Period-end windows and the next period end of every day (a day calendar, joined like the other
         # tables: no sort of the whole population).
         (_day_table(ctx), ("entity_id", "effective_date")),
@@ -277,6 +284,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     month_edge = (effective == effective.dt.month_end()) | (effective.dt.day() == 1)
     dated_only = (pl.when(pl.col("entry_date").is_null()).then(1.0).when(month_edge).then(0.0)
                   .otherwise(DATED_ONLY_STRENGTH))
+    # A standard entry's nature is expected of it: it tests weakly for what the pattern always shows.
+    usual = pl.when(pl.col("standard_entry")).then(STANDARD_ENTRY_STRENGTH).otherwise(1.0)
     scores = {
         "unbalanced_entry": pl.when(pl.col("balance_cents") != 0).then(1.0),
         "sequence_gap": pl.when(pl.col("gap_missing").is_not_null())
@@ -284,11 +293,11 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "duplicate_entry": pl.when(pl.col("duplicate_of").is_not_null())
         .then(pl.when(pl.col("duplicate_original")).then(FIRST_OF_DUPLICATES_STRENGTH).otherwise(1.0)),
         "high_value": pl.when(pl.col("debit_cents") >= pl.col("high_value_cents"))
-        .then(_strength("high_value", manual)),
+        .then(_strength("high_value", manual) * usual),
         "round_amount": pl.when(pl.col("round_cents").is_not_null()).then(_strength("round_amount", manual)),
         "recurring_ending": pl.when(pl.col("ending_entries").is_not_null() & manual).then(1.0),
         "unusual_user": pl.when(unauthorised).then(1.0).when(manual & rare_user).then(user_strength),
-        "manual_to_sensitive_account": pl.when(manual & pl.col("sensitive_account").is_not_null()).then(1.0),
+        "manual_to_sensitive_account": pl.when(manual & pl.col("sensitive_account").is_not_null()).then(usual),
         "weekend_posting": pl.when(weekday_entry.is_in(off).fill_null(False))
         .then(_strength("weekend_posting", manual))
         .when(weekday_eff.is_in(off)).then(_strength("weekend_posting", manual) * dated_only),
@@ -299,7 +308,7 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end)))
         .then(pl.when(_in_worked_hour(ctx)).then(WORKED_HOUR_STRENGTH).otherwise(1.0)),
         "period_end": pl.when(manual & pl.col("period_end").is_not_null()
-                              & (pl.col("debit_cents") >= pl.col("period_end_amount_cents"))).then(1.0)
+                              & (pl.col("debit_cents") >= pl.col("period_end_amount_cents"))).then(usual)
         .when(manual & pl.col("period_end").is_not_null() & ~pl.col("has_text") & pl.lit(ctx.descriptions))
         .then(0.6),
         "post_closing": pl.when(post_closing).then(1.0),
@@ -321,7 +330,14 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     }
     text = pl.col("keyword_text").str.to_lowercase()
     strong = text.str.extract(ctx.keyword_regex, 0)
+    month = effective.dt.year().cast(pl.Int32) * 12 + effective.dt.month().cast(pl.Int32)
+    # The pattern's largest amount in a month other than the entry's own.
+    other_months = (pl.when(month == pl.col("pattern_top_month")).then(pl.col("pattern_other_cents"))
+                    .otherwise(pl.col("pattern_top_cents")))
     frame = frame.with_columns(
+        standard_entry=(pl.col("pattern_months").is_not_null()
+                        & (pl.col("debit_cents") <= other_months * ctx.standard_tolerance)).fill_null(False),
+        pattern_usual_cents=other_months,
         keyword=pl.coalesce(strong, text.str.extract(ctx.weak_keyword_regex, 0)),
         _strong_keyword=strong.is_not_null(),
         has_poster_list=pl.col("entity_id").is_in(ctx.authorised["entity_id"].unique().implode()),
@@ -354,6 +370,12 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     day_name = pl.col("effective_date").dt.weekday().replace_strict(ISO_DAY_NAMES, return_dtype=pl.String)
     entry_day_name = pl.col("entry_date").dt.weekday().replace_strict(ISO_DAY_NAMES, return_dtype=pl.String,
                                                                       default=None)
+    # Why a standard entry's size, account or date counted weakly, checkable against the ledger.
+    standard = (pl.when(pl.col("standard_entry"))
+                .then(pl.format("; a standard entry: {} keyed {} / {} in {} months, up to {} in another month",
+                                pl.col("entered_by"), pl.col("debit_account"), pl.col("credit_account"),
+                                pl.col("pattern_months"), money(pl.col("pattern_usual_cents"))))
+                .otherwise(pl.lit("")))
     texts = {
         "unbalanced_entry": pl.format("debits {} vs credits {}: out of balance by {}", money(pl.col("debit_cents")),
                                       money(-pl.col("credit_cents")), money(pl.col("balance_cents"))),
@@ -367,9 +389,9 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
                         pl.col("duplicate_of")))
         .otherwise(pl.format("same accounts, amounts and effective date as journal {}, keyed earlier",
                              pl.col("duplicate_of"))),
-        "high_value": pl.format("amount {} is {}x the high-value threshold {}", money(pl.col("debit_cents")),
+        "high_value": pl.format("amount {} is {}x the high-value threshold {}{}", money(pl.col("debit_cents")),
                                 (pl.col("debit_cents") / pl.col("high_value_cents")).round(2),
-                                money(pl.col("high_value_cents"))),
+                                money(pl.col("high_value_cents")), standard),
         "round_amount": pl.format("round amount {} on a line", money(pl.col("round_cents"))),
         "recurring_ending": pl.format("amount {} ends in {}, like {} other entries by {} to {} / {}",
                                       money(pl.col("debit_cents")), money(pl.col("ending_cents")),
@@ -379,7 +401,8 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         .then(pl.format("posted by {}, who is not an authorised poster", pl.col("entered_by")))
         .otherwise(pl.format("posted by {}, who posted only {} of the entity's {} journals", pl.col("entered_by"),
                              pl.col("user_journals"), pl.col("entity_journals"))),
-        "manual_to_sensitive_account": pl.format("manual entry to sensitive account {}", named("sensitive_account")),
+        "manual_to_sensitive_account": pl.format("manual entry to sensitive account {}{}", named("sensitive_account"),
+                                                 standard),
         "weekend_posting": pl.when(pl.col("entry_date").dt.weekday().is_in(
             [d for d in range(1, 8) if d not in ctx.business_weekdays]).fill_null(False))
         .then(pl.format("entered on a {} ({})", entry_day_name, pl.col("entry_date")))
@@ -401,9 +424,9 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
                                  .then(pl.lit(", in an hour the client's people regularly work"))
                                  .otherwise(pl.lit(""))),
         "period_end": pl.when(pl.col("debit_cents") >= pl.col("period_end_amount_cents"))
-        .then(pl.format("manual entry of {} on {}, at the end of the period ending {} (unusual above {})",
+        .then(pl.format("manual entry of {} on {}, at the end of the period ending {} (unusual above {}){}",
                         money(pl.col("debit_cents")), pl.col("effective_date"), pl.col("period_end"),
-                        money(pl.col("period_end_amount_cents"))))
+                        money(pl.col("period_end_amount_cents")), standard))
         .otherwise(pl.format("manual entry without description on {}, at the end of the period ending {}",
                              pl.col("effective_date"), pl.col("period_end"))),
         "post_closing": pl.format("entered {} after the closing date {}, effective {}", pl.col("entry_date"),

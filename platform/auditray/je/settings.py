@@ -254,6 +254,12 @@ class JETestSettings(EntityOverrides):
     recurring_ending_modulus: Decimal = Field(default=Decimal("1000.00"), gt=0)
     recurring_ending_min_entries: int = Field(default=3, ge=2)
     duplicate_same_effective_date: bool = True
+    # Standard entries (AS 2401 .58, ISA 240 A42): one user's entries to one main debit and credit account in
+    # at least this many different months, no larger than ``standard_entry_amount_tolerance`` times the
+    # pattern's largest amount in any other month. Their large amount, sensitive account and period-end date
+    # are expected of them and count weakly; 0 turns the recognition off.
+    standard_entry_min_months: int = Field(default=6, ge=0)
+    standard_entry_amount_tolerance: float = Field(default=1.25, ge=1)
     sequence_gap_max_missing: int = Field(default=100, ge=1)
 
     # --- People and systems ---
@@ -288,6 +294,14 @@ class JETestSettings(EntityOverrides):
     @classmethod
     def _no_float_list(cls, value: Any) -> Any:
         return [_money(v) for v in value]
+
+    @field_validator("standard_entry_min_months")
+    @classmethod
+    def _recurring(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("an entry keyed in one month does not recur: use 2 or more, or 0 to turn standard "
+                             "entries off")
+        return value
 
     @field_validator("business_weekdays")
     @classmethod

@@ -330,6 +330,44 @@ def ending_groups(modulus_cents: int) -> BatchComputation:
                             columns=(*ENDING_KEYS[:4], "manual", "debit_cents"))
 
 
+PATTERN_KEYS = ("entity_id", "entered_by", "debit_account", "credit_account")
+
+
+def standard_patterns(min_months: int) -> BatchComputation:
+    """The entity's standard entries (AS 2401 .58, ISA 240 A42): one user's entries to one main debit and
+    credit account, keyed in at least ``min_months`` different months, such as a monthly accrual, its
+    reversal or a payroll funding transfer.
+
+    Per pattern: the months it was keyed in, its largest amount and the month of it, and the largest amount
+    of any other month, so an entry can be compared with the pattern's other months (an accrual inflated once
+    is no longer standard). Each partition gives the largest amount per pattern and month; ``combine`` takes
+    the largest per month over all partitions, then ranks the months: exact however the entries were split.
+    """
+    month = pl.col("effective_date").dt.year().cast(pl.Int32) * 12 + pl.col("effective_date").dt.month().cast(
+        pl.Int32)
+
+    def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        complete = pl.all_horizontal([pl.col(k).is_not_null() for k in (*PATTERN_KEYS, "effective_date")])
+        return grouping.group_by(journals.filter(complete).with_columns(pattern_month=month),
+                                 (*PATTERN_KEYS, "pattern_month"), pl.col("debit_cents").max().alias("max_cents"))
+
+    def combine(partials: pl.DataFrame) -> pl.DataFrame:
+        monthly = (partials.group_by(*PATTERN_KEYS, "pattern_month").agg(pl.col("max_cents").max())
+                   .filter(pl.len().over(PATTERN_KEYS) >= min_months))
+        # The largest month first; of equal amounts the earliest month, so the answer is one on every engine.
+        ranked = monthly.sort([*PATTERN_KEYS, "max_cents", "pattern_month"],
+                              descending=[False] * len(PATTERN_KEYS) + [True, False])
+        return ranked.group_by(PATTERN_KEYS, maintain_order=True).agg(
+            pattern_months=pl.len().cast(pl.Int32),
+            pattern_top_month=pl.col("pattern_month").first(),
+            pattern_top_cents=pl.col("max_cents").first(),
+            pattern_other_cents=pl.col("max_cents").get(1),
+        )
+
+    return BatchComputation("je_standard_patterns", map=mapper, combine=combine, sort_by=PATTERN_KEYS,
+                            columns=(*PATTERN_KEYS, "effective_date", "debit_cents"))
+
+
 def together(computations: Mapping[str, BatchComputation], run: Callable[[BatchComputation], pl.DataFrame],
              *, local: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """Several statistics in one pass: each partition computes every statistic's partial result.
