@@ -585,7 +585,7 @@ def test_standard_patterns_are_the_same_however_the_entries_are_split() -> None:
         "effective_date": [d for d in days for _ in range(2)],
         "debit_cents": [(i * 7919) % 100_000 for i in range(len(days) * 2)],
     })
-    computation = stats.standard_patterns(6)
+    computation = stats.standard_patterns(6, 1000.0)
     whole = computation.finish(computation.map(journals))
     shuffled = journals.sample(fraction=1.0, shuffle=True, seed=3)
     parts = [shuffled.slice(start, 17) for start in range(0, shuffled.height, 17)]
@@ -594,3 +594,60 @@ def test_standard_patterns_are_the_same_however_the_entries_are_split() -> None:
     assert whole.height == 3 and (whole["pattern_months"] >= 6).all()
     anna = whole.filter(pl.col("entered_by") == "ANNA").row(0, named=True)
     assert anna["pattern_months"] == 12 and anna["pattern_top_cents"] >= anna["pattern_other_cents"]
+
+
+def test_a_small_entry_to_a_standard_pattern_s_accounts_is_not_the_standard_entry(clean: list[dict]) -> None:
+    """A revenue 'adjustment' keyed mid-month by the person who books the monthly accrual to the same accounts,
+    at a fraction of its amount, is an ad hoc entry: tested in full."""
+    amounts = {m: f"{1_500_000 + 7_919 * m}.{m:02d}" for m in range(1, 13)}
+    rows = clean + _monthly_transfers(amounts)
+    rows += journal(900, date(2025, 4, 16), [("2100", "14321.09"), ("1000", "-14321.09")], user="TREASURY",
+                    header="Adjustment")
+    analysis = run(rows)
+    assert _strengths(analysis, "JE000900")["manual_to_sensitive_account"] == 1.0
+    assert _strengths(analysis, "JE000804")["manual_to_sensitive_account"] < 1.0
+
+
+def test_one_user_s_entries_to_the_same_accounts_in_amounts_all_over_the_place_are_no_pattern(
+        clean: list[dict]) -> None:
+    amounts = {m: f"{(5_000 + 7_919 * m) * (1 if m % 2 else 40)}.{m:02d}" for m in range(1, 13)}
+    analysis = run(clean + _monthly_transfers(amounts))
+    assert _strengths(analysis, "JE000803")["manual_to_sensitive_account"] == 1.0
+    patterns = analysis.population["entities"][ENTITY]["standard_entry_patterns"]
+    # The four posters' office-expense accruals are steady; the treasurer's transfers are not.
+    assert patterns["count"] == 4 and not any("TREASURY" in p for p in patterns["examples"])
+
+
+def _busy_weeks(closed: date | None = None) -> list[dict]:
+    """Twelve entries a working day through March 2025; on ``closed`` only one, keyed by ANNA."""
+    rows: list[dict] = []
+    number = 0
+    for day in _workdays(date(2025, 3, 3), date(2025, 3, 27)):
+        for k in range(1 if day == closed else 12):
+            number += 1
+            cents = int(12_000 + 76_000 * ((number * _GOLDEN) % 1)) + 1
+            amount = f"{cents // 100}.{cents % 100:02d}"
+            rows += journal(number, day, [("6000", amount), ("2000", f"-{amount}")], user=USERS[k % len(USERS)],
+                            at=time(9 + k % 8, (number * 7) % 60))
+    return rows
+
+
+# Busy weeks of four posters keying three entries each a day to the same accounts: not the tests at issue here.
+QUIET = ["benford_outlier", "unusual_user", "split_entry"]
+
+
+def test_an_entry_keyed_on_a_day_the_ledger_shows_the_office_closed_is_a_holiday_posting() -> None:
+    """A local holiday no calendar lists (a Tuesday on which the team keyed one entry instead of twelve)."""
+    closed = date(2025, 3, 18)
+    analysis = run(_busy_weeks(closed), disabled_tests=QUIET)
+    lone = analysis.entries.filter(pl.col("effective_date") == closed).row(0, named=True)
+    assert lone["tests"] == ["holiday_posting"]
+    assert lone["explanations"] == ["entered on Tuesday 2025-03-18, a day the ledger shows the office closed (1 keyed "
+                                    "that day against 12 on an ordinary working day)"]
+    assert analysis.population["closed_days"]["days"] == [
+        {"entity_id": ENTITY, "date": "2025-03-18", "entries": 1, "ordinary_day": 12}]
+    # Every other day is an ordinary one; holidays the engagement states are not second-guessed.
+    assert analysis.entries.filter(pl.col("tests").list.len() > 0).height == 1
+    stated = run(_busy_weeks(closed), disabled_tests=QUIET, holidays=[])
+    assert stated.entries.filter(pl.col("tests").list.len() > 0).height == 0
+    assert stated.population["closed_days"]["days"] == []

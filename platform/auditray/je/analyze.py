@@ -46,10 +46,13 @@ from auditray.engine import run as engine_run
 from auditray.je import anomaly_model, grouping, rules, stats
 from auditray.je.catalogue import CATALOGUE, TEST_IDS, catalogue_table
 from auditray.je.facts import (
+    CLOSED_DAY_MIN_DAY,
+    CLOSED_DAY_SHARE,
     WORKED_HOLIDAY_SHARE,
     WORKED_HOUR_SHARE,
     EntityFacts,
     approval_limits,
+    closed_days,
     classify_accounts,
     facts_frame,
     holidays_for,
@@ -254,7 +257,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         "sequence": stats.sequence_numbers(),
         "same_day": stats.SAME_DAY_GROUPS,
         "endings": stats.ending_groups(modulus),
-        "standard": stats.standard_patterns(max(settings.standard_entry_min_months, 2)),
+        "standard": stats.standard_patterns(max(settings.standard_entry_min_months, 2),
+                                            settings.standard_entry_max_spread),
     }, run_journals, local=journals if chosen == "local" else None)
     users, pairs, group_pairs, user_accounts = (population_stats[k] for k in ("users", "pairs", "group_pairs",
                                                                                 "user_accounts"))
@@ -284,6 +288,10 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     # Likewise the hours next to business hours the client's people visibly work, unless the engagement stated
     # its business hours.
     stated_hours = {"business_hours_start", "business_hours_end"} & settings.model_fields_set
+    # Days the ledger shows an entity's office closed, which no general calendar lists (local and company
+    # holidays), unless the engagement stated its holidays.
+    closed = closed_days(journals if settings.holidays is None else journals.clear(), facts, holidays,
+                         settings.business_weekdays)
     hours = [] if stated_hours else worked_hours(journals, (settings.business_hours_start,
                                                             settings.business_hours_end))
     gaps = _gaps_at_year_boundaries(sequence.filter(pl.col("missing") <= settings.sequence_gap_max_missing), facts)
@@ -304,12 +312,14 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         .select(*stats.ENDING_KEYS, ending_entries="entries"),
         standard=standard,
         standard_tolerance=settings.standard_entry_amount_tolerance,
+        standard_spread=settings.standard_entry_max_spread,
         windows=period_end_windows(facts, settings, [h for h in holidays if h not in set(worked)]),
         period_ends=next_period_ends(facts),
         accounts=accounts.select("entity_id", "gl_account_number", "account_name"),
         benford=_benford_entries(benford_lines),
         authorised=pl.DataFrame([(e, u) for e, f in facts.items() for u in (f.authorised_posters or [])],
                                 schema={"entity_id": pl.String, "entered_by": pl.String}, orient="row"),
+        closed_days=closed,
         holidays=holidays,
         worked_holidays=worked,
         worked_hours=hours,
@@ -367,7 +377,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
         sequence=sequence, gaps=gaps, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
-        prevalence=prevalence_table, worked=worked, hours=hours, standard=standard)
+        prevalence=prevalence_table, worked=worked, hours=hours, standard=standard,
+        closed=closed)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
                       accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
@@ -726,7 +737,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
                        prevalence: pl.DataFrame, worked: Sequence[date] = (),
-                       hours: Sequence[int] = (), standard: pl.DataFrame | None = None) -> dict[str, Any]:
+                       hours: Sequence[int] = (), standard: pl.DataFrame | None = None,
+                       closed: pl.DataFrame | None = None) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
     entities: dict[str, Any] = {}
     totals = accounts.group_by("entity_id").agg(
@@ -809,12 +821,24 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                      "entries were keyed: working days for the period-end windows; an entry on one trips "
                      f"holiday_posting at {rules.WORKED_HOLIDAY_STRENGTH} strength",
         },
+        "closed_days": {
+            "days": [{"entity_id": r["entity_id"], "date": r["entry_date"].isoformat(),
+                      "entries": r["closed_day_entries"], "ordinary_day": r["closed_day_usual"]}
+                     for r in (closed.iter_rows(named=True) if closed is not None else [])],
+            "basis": f"working days, not calendar holidays, on which an entity keyed at most {CLOSED_DAY_SHARE:.0%} "
+                     f"of its median working day's entries (a median of at least {CLOSED_DAY_MIN_DAY}): days its "
+                     "office was closed; an entry keyed on one trips holiday_posting (not inferred when the "
+                     "engagement states its holidays)",
+        },
         "standard_entries": {
             "min_months": settings.standard_entry_min_months,
+            "max_spread": settings.standard_entry_max_spread,
             "amount_tolerance": settings.standard_entry_amount_tolerance,
             "basis": "one user's entries to one main debit and credit account keyed in at least min_months "
-                     "different months (AS 2401 .58, ISA 240 A42: standard entries); an entry of such a pattern, "
-                     "no larger than amount_tolerance times the pattern's largest amount in any other month, "
+                     "different months, the middle half of the months' largest amounts within a factor max_spread "
+                     "(AS 2401 .58, ISA 240 A42: standard entries); an entry of such a pattern, "
+                     "no larger than amount_tolerance times the pattern's largest amount in any other month and "
+                     "no smaller than the lower quartile of its months' largest amounts divided by max_spread, "
                      f"trips high_value, manual_to_sensitive_account and period_end at {rules.STANDARD_ENTRY_STRENGTH} "
                      "strength (0 months: not recognised)",
         },

@@ -82,7 +82,8 @@ CATALOGUE: tuple[JETest, ...] = (
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("business_weekdays",), system_strength=0.3),
     JETest("holiday_posting", "Entered on a public holiday (or, more weakly, dated on one)",
-           "Entries keyed on holidays escape the usual review; on a holiday the client visibly works an entry "
+           "Entries keyed on holidays escape the usual review; so do those keyed on a working day the ledger shows "
+           "the office closed (a local holiday no calendar lists). On a holiday the client visibly works an entry "
            "counts weakly, and one merely dated on a holiday counts as for weekends.",
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("holiday_calendar", "holidays"), system_strength=0.3),

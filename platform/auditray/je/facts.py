@@ -257,6 +257,42 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
     return sorted(worked[day].to_list())
 
 
+# A working day on which an entity keyed at most this share of an ordinary working day's entries (the median
+# day) was a day its office was closed: a local or company holiday no general calendar lists (Good Friday in
+# Bavaria, the day after Thanksgiving). The few entries keyed on it are keyed on a holiday.
+CLOSED_DAY_SHARE = 0.1
+# Below this many entries on the median working day, a quiet day is chance, not a closure.
+CLOSED_DAY_MIN_DAY = 10
+
+
+def closed_days(journals: pl.DataFrame, facts: dict[str, EntityFacts], holidays: list[date],
+                business_weekdays: list[int]) -> pl.DataFrame:
+    """The working days on which each entity's ledger shows its office closed, read from the ledger itself.
+
+    Counted by entry date within the entity's fiscal year (after the year end only the old year's stragglers
+    are in the population): a business weekday, not a calendar holiday, on which the entity keyed at most
+    ``CLOSED_DAY_SHARE`` of its median working day's entries, that median being at least
+    ``CLOSED_DAY_MIN_DAY``. Returns (entity_id, entry_date, closed_day_entries, closed_day_usual).
+    """
+    schema = {"entity_id": pl.String, "entry_date": pl.Date, "closed_day_entries": pl.Int64,
+              "closed_day_usual": pl.Int64}
+    if journals.is_empty() or journals["entry_date"].null_count() == journals.height:
+        return pl.DataFrame(schema=schema)
+    years = facts_frame(facts).select("entity_id", "fy_start", "fye")
+    listed = pl.Series(holidays, dtype=pl.Date)
+    counts = (journals.select("entity_id", "entry_date").drop_nulls().group_by("entity_id", "entry_date")
+              .agg(closed_day_entries=pl.len().cast(pl.Int64))
+              .join(years, on="entity_id", how="inner")
+              .filter(pl.col("entry_date").is_between(pl.col("fy_start"), pl.col("fye"))
+                      & pl.col("entry_date").dt.weekday().is_in(business_weekdays)
+                      & ~pl.col("entry_date").is_in(listed.implode())))
+    usual = pl.col("closed_day_entries").median().over("entity_id")
+    return (counts.with_columns(closed_day_usual=usual.round().cast(pl.Int64))
+            .filter((pl.col("closed_day_usual") >= CLOSED_DAY_MIN_DAY)
+                    & (pl.col("closed_day_entries") <= CLOSED_DAY_SHARE * pl.col("closed_day_usual")))
+            .select(*schema).sort("entity_id", "entry_date"))
+
+
 # An hour just outside business hours in which people key at least this share of an ordinary office hour's
 # manual entries (the median hour of the business day) is an hour the accounting team works: the close that
 # runs into the evening, the early shift.

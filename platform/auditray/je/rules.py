@@ -68,6 +68,7 @@ class EntryContext:
     accounts: pl.DataFrame
     benford: pl.DataFrame
     authorised: pl.DataFrame
+    closed_days: pl.DataFrame  # facts.closed_days: days each entity's ledger shows its office closed
     holidays: list[date]
     business_weekdays: list[int]
     business_hours: tuple[time, time]
@@ -77,6 +78,7 @@ class EntryContext:
     round_unit_cents: int
     ending_modulus_cents: int
     standard_tolerance: float  # a standard entry's amount is at most this times the pattern's other months'
+    standard_spread: float  # ... and at least the pattern's lower quartile divided by this
     descriptions: bool = True  # the ledger carries descriptions at all
     weak_keyword_regex: str = "(?!)"  # words routine entries also use: a weak hit
     worked_holidays: list[date] = field(default_factory=list)  # holidays the client visibly works
@@ -122,11 +124,11 @@ def _day_table(ctx: EntryContext) -> pl.DataFrame:
 
 
 _JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "debit_account", "credit_account", "effective_date",
-              "debit_cents")
+              "entry_date", "debit_cents")
 _KEY_SEED = 240_161
 # Every column that is part of a context table's key.
 _HASHED_KEYS = ("entity_id", "journal_id", "entered_by", "debit_account", "credit_account", "debit_group",
-                "credit_group", "ending_cents", "effective_date")
+                "credit_group", "ending_cents", "effective_date", "entry_date")
 
 
 def hashed(columns: Sequence[str]) -> dict[str, pl.Expr]:
@@ -170,6 +172,7 @@ def lookups(ctx: EntryContext) -> list[Lookup]:
         # Period-end windows and the next period end of every day (a day calendar, joined like the other
         # tables: no sort of the whole population).
         (_day_table(ctx), ("entity_id", "effective_date")),
+        (ctx.closed_days, ("entity_id", "entry_date")),
     ]
     return [*[Lookup(t, on, True) for t, on in complete], *[Lookup(t, on, False) for t, on in partial]]
 
@@ -303,6 +306,7 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         .when(weekday_eff.is_in(off)).then(_strength("weekend_posting", manual) * dated_only),
         "holiday_posting": pl.when(pl.col("entry_date").is_in(holidays.implode()).fill_null(False))
         .then(_strength("holiday_posting", manual) * usually_worked("entry_date"))
+        .when(pl.col("closed_day_usual").is_not_null()).then(_strength("holiday_posting", manual))
         .when(pl.col("effective_date").is_in(holidays.implode()))
         .then(_strength("holiday_posting", manual) * dated_only * usually_worked("effective_date")),
         "after_hours": pl.when(manual & ((pl.col("entry_time") < start) | (pl.col("entry_time") >= end)))
@@ -336,7 +340,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
                     .otherwise(pl.col("pattern_top_cents")))
     frame = frame.with_columns(
         standard_entry=(pl.col("pattern_months").is_not_null()
-                        & (pl.col("debit_cents") <= other_months * ctx.standard_tolerance)).fill_null(False),
+                        & (pl.col("debit_cents") <= other_months * ctx.standard_tolerance)
+                        & (pl.col("debit_cents") * ctx.standard_spread >= pl.col("pattern_low_cents"))).fill_null(False),
         pattern_usual_cents=other_months,
         keyword=pl.coalesce(strong, text.str.extract(ctx.weak_keyword_regex, 0)),
         _strong_keyword=strong.is_not_null(),
@@ -413,6 +418,10 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "holiday_posting": pl.when(pl.col("entry_date").is_in(pl.Series(ctx.holidays, dtype=pl.Date).implode())
                                    .fill_null(False))
         .then(pl.format("entered on a public holiday ({})", pl.col("entry_date")))
+        .when(pl.col("closed_day_usual").is_not_null())
+        .then(pl.format("entered on {} {}, a day the ledger shows the office closed ({} keyed that day against "
+                        "{} on an ordinary working day)", entry_day_name, pl.col("entry_date"),
+                        pl.col("closed_day_entries"), pl.col("closed_day_usual")))
         .when(pl.col("entry_date").is_null())
         .then(pl.format("effective on a public holiday ({})", pl.col("effective_date")))
         .otherwise(pl.format("effective on a public holiday ({}), entered on a working day ({})",

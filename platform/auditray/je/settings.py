@@ -255,10 +255,13 @@ class JETestSettings(EntityOverrides):
     recurring_ending_min_entries: int = Field(default=3, ge=2)
     duplicate_same_effective_date: bool = True
     # Standard entries (AS 2401 .58, ISA 240 A42): one user's entries to one main debit and credit account in
-    # at least this many different months, no larger than ``standard_entry_amount_tolerance`` times the
-    # pattern's largest amount in any other month. Their large amount, sensitive account and period-end date
-    # are expected of them and count weakly; 0 turns the recognition off.
+    # at least this many different months, in steady amounts (the middle half of the months' largest amounts
+    # within a factor ``standard_entry_max_spread``), no larger than ``standard_entry_amount_tolerance`` times
+    # the pattern's largest amount in any other month, and no smaller than the middle half's lower end divided
+    # by ``standard_entry_max_spread``. Their large amount, sensitive account and period-end
+    # date are expected of them and count weakly; 0 months turns the recognition off.
     standard_entry_min_months: int = Field(default=6, ge=0)
+    standard_entry_max_spread: float = Field(default=2.0, ge=1)
     standard_entry_amount_tolerance: float = Field(default=1.25, ge=1)
     sequence_gap_max_missing: int = Field(default=100, ge=1)
 

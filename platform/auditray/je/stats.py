@@ -333,14 +333,17 @@ def ending_groups(modulus_cents: int) -> BatchComputation:
 PATTERN_KEYS = ("entity_id", "entered_by", "debit_account", "credit_account")
 
 
-def standard_patterns(min_months: int) -> BatchComputation:
+def standard_patterns(min_months: int, max_spread: float) -> BatchComputation:
     """The entity's standard entries (AS 2401 .58, ISA 240 A42): one user's entries to one main debit and
-    credit account, keyed in at least ``min_months`` different months, such as a monthly accrual, its
-    reversal or a payroll funding transfer.
+    credit account, keyed in at least ``min_months`` different months, in steady amounts (the middle half of
+    the months' largest amounts within a factor ``max_spread``), such as a monthly accrual, its reversal or a
+    payroll funding transfer. Entries that merely share a user and accounts, in amounts all over the place
+    (one person's manual postings of every kind to an accrual account), are not a pattern.
 
-    Per pattern: the months it was keyed in, its largest amount and the month of it, and the largest amount
-    of any other month, so an entry can be compared with the pattern's other months (an accrual inflated once
-    is no longer standard). Each partition gives the largest amount per pattern and month; ``combine`` takes
+    Per pattern: the months it was keyed in, its largest amount and the month of it, the largest amount of
+    any other month, so an entry can be compared with the pattern's other months (an accrual inflated once is
+    no longer standard), and the lower quartile of the months' largest amounts (a small entry to the same
+    accounts is not the pattern's either). Each partition gives the largest amount per pattern and month; ``combine`` takes
     the largest per month over all partitions, then ranks the months: exact however the entries were split.
     """
     month = pl.col("effective_date").dt.year().cast(pl.Int32) * 12 + pl.col("effective_date").dt.month().cast(
@@ -354,6 +357,10 @@ def standard_patterns(min_months: int) -> BatchComputation:
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
         monthly = (partials.group_by(*PATTERN_KEYS, "pattern_month").agg(pl.col("max_cents").max())
                    .filter(pl.len().over(PATTERN_KEYS) >= min_months))
+        middle = (monthly.group_by(PATTERN_KEYS).agg(
+            _low=pl.col("max_cents").quantile(0.25, "lower"), _high=pl.col("max_cents").quantile(0.75, "higher"))
+            .filter((pl.col("_low") > 0) & (pl.col("_high") <= pl.col("_low") * max_spread)))
+        monthly = monthly.join(middle.select(*PATTERN_KEYS, pattern_low_cents="_low"), on=PATTERN_KEYS, how="inner")
         # The largest month first; of equal amounts the earliest month, so the answer is one on every engine.
         ranked = monthly.sort([*PATTERN_KEYS, "max_cents", "pattern_month"],
                               descending=[False] * len(PATTERN_KEYS) + [True, False])
@@ -362,6 +369,7 @@ def standard_patterns(min_months: int) -> BatchComputation:
             pattern_top_month=pl.col("pattern_month").first(),
             pattern_top_cents=pl.col("max_cents").first(),
             pattern_other_cents=pl.col("max_cents").get(1),
+            pattern_low_cents=pl.col("pattern_low_cents").first(),
         )
 
     return BatchComputation("je_standard_patterns", map=mapper, combine=combine, sort_by=PATTERN_KEYS,
