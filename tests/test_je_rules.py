@@ -651,3 +651,18 @@ def test_an_entry_keyed_on_a_day_the_ledger_shows_the_office_closed_is_a_holiday
     stated = run(_busy_weeks(closed), disabled_tests=QUIET, holidays=[])
     assert stated.entries.filter(pl.col("tests").list.len() > 0).height == 0
     assert stated.population["closed_days"]["days"] == []
+
+
+def test_identical_system_postings_are_duplicates_only_with_the_same_document_reference(clean: list[dict]) -> None:
+    """A billing plan's identical invoices to two customers (references INV-1 and INV-2) are two documents; the
+    interface posting INV-1 a second time is a duplicate."""
+    def invoice(number: int, reference: str) -> list[dict]:
+        rows = journal(number, date(2025, 6, 3), [("1200", "1190.00"), ("4000", "-1190.00")], user="SD_BATCH",
+                       header=None, manual=False)
+        return [dict(r, document_reference=reference) for r in rows]
+
+    rows = [dict(r, document_reference=None) for r in clean]
+    two_documents = run(rows + invoice(901, "INV-1") + invoice(902, "INV-2"))
+    assert "duplicate_entry" not in tripped(two_documents, "JE000902")
+    posted_twice = run(rows + invoice(901, "INV-1") + invoice(902, "INV-1"))
+    assert "duplicate_entry" in tripped(posted_twice, "JE000902")

@@ -90,6 +90,10 @@ GL_DETAIL = TableContract(
         Field("je_header_description", pa.string(), False, "JE_Header_Description",
               "Description of the entry as a whole."),
         Field("je_line_description", pa.string(), False, "JE_Line_Description", "Description of the line."),
+        Field("document_reference", pa.string(), False, "Document_Reference",
+              "The source document's own number (invoice, billing document, bank statement: SAP XBLNR; not an "
+              "ADS GL_Detail field). Two system postings of the same lines with different references record "
+              "two documents, not one twice."),
         Field("source", pa.string(), False, "Source",
               "Sub-ledger or journal the entry came from (for example GL, AP, AR, PAY, MANUAL)."),
         Field("document_type", pa.string(), False, "Document_Type",

@@ -408,6 +408,8 @@ class EntityLedger:
             "amount_currency": pa.repeat(pa.scalar(entity.profile.currency), n_lines),
             "je_header_description": header.take(lj_arrow),
             "je_line_description": text(batch.line_text[line_order]),
+            # The generator's entries are told apart by their headers: no source document references.
+            "document_reference": pa.nulls(n_lines, pa.string()),
             "source": SOURCES.take(pa.array(template, type=pa.int32())),
             "document_type": DOCUMENT_TYPES.take(pa.array(template, type=pa.int32())),
             "manual_entry": pa.array(MANUAL[template]),

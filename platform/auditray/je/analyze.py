@@ -125,6 +125,7 @@ def line_rules(settings: JETestSettings, coverage: dict[str, int], rows: int) ->
         line_text=coverage.get("je_line_description", 0) > 0,
         header_text=coverage.get("je_header_description", 0) > 0,
         account_names=coverage.get("gl_account_name", 0) > 0,
+        reference=coverage.get("document_reference", 0) > 0,
     )
 
 

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 LINE_FIELDS: tuple[str, ...] = (
     "entity_id", "journal_id", "line_number", "fiscal_year", "period", "effective_date", "entry_date",
     "entry_time", "gl_account_number", "amount", "je_header_description", "je_line_description", "source",
-    "document_type", "manual_entry", "entered_by", "approved_by",
+    "document_type", "manual_entry", "entered_by", "approved_by", "document_reference",
 )
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(f for f in LINE_FIELDS if f not in GL_DETAIL.required)
 # Fields the account profile alone reads (once), never the passes over every line that follow.
@@ -69,7 +69,8 @@ class LineRules:
 
     ``infer_manual`` is set when the ledger's Manual_Entry flag is missing on some lines; ``line_text``
     when it carries line descriptions at all (reading ten million unused strings costs seconds);
-    ``account_names`` when its lines carry the account's name (``gl_account_name``).
+    ``account_names`` when its lines carry the account's name (``gl_account_name``); ``reference`` when they
+    carry the source document's number (``document_reference``).
     """
 
     system_user_regex: str
@@ -81,6 +82,7 @@ class LineRules:
     line_text: bool = True
     header_text: bool = True
     account_names: bool = False
+    reference: bool = False
 
 
 def conform(lines: pl.LazyFrame, rules: LineRules | None = None, *, profile: bool = False) -> pl.LazyFrame:
@@ -95,6 +97,8 @@ def conform(lines: pl.LazyFrame, rules: LineRules | None = None, *, profile: boo
             names.discard("je_line_description")
         if not rules.header_text:
             names.discard("je_header_description")
+        if not rules.reference:
+            names.discard("document_reference")
     absent = [f for f in GL_DETAIL.required if f not in names]
     if absent:
         raise ValueError(f"the ledger lacks required gl_detail fields: {', '.join(absent)}")
@@ -451,6 +455,8 @@ def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[
             _keyword=pl.when(keyword_hit).then(header).when(pl.col("_line_keyword_hit"))
             .then(pl.col("je_line_description")),
             _header_hash=header.hash(_HEADER_SEED) if rules.header_text else pl.lit(None, dtype=pl.UInt64),
+            _reference_hash=(pl.col("document_reference").hash(_HEADER_SEED) if rules.reference
+                             else pl.lit(None, dtype=pl.UInt64)),
         )
         return lines_out.group_by(KEYS).agg(
             n_lines=pl.len().cast(pl.Int32),
@@ -479,6 +485,7 @@ def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[
             suspense_code=pl.col("_suspense").min(),
             rarest_key=pl.col("_rarest").min(),
             header_hash=pl.col("_header_hash").min(),
+            reference_hash=pl.col("_reference_hash").min(),
         )
 
     return core

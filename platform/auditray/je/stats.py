@@ -107,13 +107,17 @@ def duplicate_keys(same_effective_date: bool) -> list[str]:
 
 
 def with_duplicate_text(journals: pl.DataFrame) -> pl.DataFrame:
-    """``duplicate_text``: 0 for a manual entry; the header description's hash for a system one.
+    """``duplicate_text``: 0 for a manual entry; for a system one, the header description's hash, with the
+    source document's reference (``document_reference``) where the ledger carries one.
 
     A person re-keying an entry may word it anew, so manual entries are compared by their lines alone. An
-    interface posting the same file twice repeats its headers too, while a billing run's identical invoices
-    to different customers differ in theirs (the invoice number): those are not duplicates.
+    interface posting the same file twice repeats its headers and references too, while a billing run's
+    identical invoices to different customers differ in theirs (the invoice number): those are not duplicates.
     """
-    text = pl.when(pl.col("manual").fill_null(True)).then(0).otherwise(pl.col("header_hash").fill_null(0))
+    header = pl.col("header_hash").fill_null(0)
+    reference = pl.col("reference_hash")
+    system = pl.when(reference.is_null()).then(header).otherwise(pl.struct(header, reference).hash(seed=17))
+    text = pl.when(pl.col("manual").fill_null(True)).then(0).otherwise(system)
     return journals.with_columns(duplicate_text=text.cast(pl.UInt64))
 
 
@@ -144,7 +148,7 @@ def duplicate_groups(same_effective_date: bool) -> BatchComputation:
 
     columns = [k for k in keys if k != "duplicate_text"]
     return BatchComputation("je_duplicate_groups", map=mapper, combine=combine, sort_by=tuple(keys),
-                            columns=(*columns, "manual", "header_hash", *order))
+                            columns=(*columns, "manual", "header_hash", "reference_hash", *order))
 
 
 def sequence_numbers() -> BatchComputation:
