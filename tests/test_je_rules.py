@@ -642,8 +642,9 @@ def test_an_entry_keyed_on_a_day_the_ledger_shows_the_office_closed_is_a_holiday
     analysis = run(_busy_weeks(closed), disabled_tests=QUIET)
     lone = analysis.entries.filter(pl.col("effective_date") == closed).row(0, named=True)
     assert lone["tests"] == ["holiday_posting"]
-    assert lone["explanations"] == ["entered on Tuesday 2025-03-18, a day the ledger shows the office closed (1 keyed "
-                                    "that day against 12 on an ordinary working day)"]
+    reason = ("entered on Tuesday 2025-03-18, a day the ledger shows the office closed (1 keyed that day against 12 "
+              "on an ordinary working day)")
+    assert lone["explanations"] == [reason]
     assert analysis.population["closed_days"]["days"] == [
         {"entity_id": ENTITY, "date": "2025-03-18", "entries": 1, "ordinary_day": 12}]
     # Every other day is an ordinary one; holidays the engagement states are not second-guessed.
