@@ -35,3 +35,31 @@ def test_local_and_ray_engines_give_identical_results(ray_session, tmp_path) -> 
     assert_frame_equal(local.entries, by_files.entries)
     assert_frame_equal(local.lines, by_files.lines)
     assert local.population == by_files.population
+
+
+@pytest.mark.slow
+def test_the_engines_agree_on_a_ledger_that_names_its_accounts_and_references_its_documents(ray_session,
+                                                                                             tmp_path) -> None:
+    """The fields only some exports carry (the account's name on every line, the source document's reference)
+    are read on Ray as locally: the account profile's one pass on Ray reads the names too."""
+    import polars as pl
+
+    generate_engagement(GeneratorConfig(seed=9, n_lines=8_000, n_entities=2, anomaly_rate=0.02), tmp_path / "ledger")
+    lines = pl.read_parquet(tmp_path / "ledger" / "gl_detail")
+    chart = pl.read_parquet(tmp_path / "ledger" / "chart_of_accounts.parquet").select(
+        "entity_id", "gl_account_number", named="gl_account_name")
+    lines = (lines.join(chart, on=["entity_id", "gl_account_number"], how="left")
+             .with_columns(gl_account_name=pl.col("named"),
+                           document_reference=pl.when(~pl.col("manual_entry"))
+                           .then(pl.format("REF-{}", pl.col("journal_id"))))
+             .drop("named"))
+    source = tmp_path / "named"
+    source.mkdir()
+    for number, part in enumerate(lines.partition_by("entity_id", maintain_order=True)):
+        part.write_parquet(source / f"part-{number}.parquet")
+    local = analyze(source, engine="local")
+    distributed = analyze(source, engine="ray", partitions=3)
+    assert local.accounts["line_name"].drop_nulls().len() > 0
+    assert_frame_equal(local.accounts, distributed.accounts)
+    assert_frame_equal(local.entries, distributed.entries)
+    assert local.population == distributed.population

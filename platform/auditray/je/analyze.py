@@ -175,7 +175,7 @@ def analyze(
         return engine_run(computation, kept[0], engine=chosen, settings=engine_settings, partitions=partitions)
 
     say("account profile")
-    profile = account_profile(line_rule, run_lines)
+    profile = account_profile(line_rule, run_lines, one_pass=chosen != "local")
     accounts = classify_accounts(profile, settings, chart=chart, trial_balance=trial_balance)
     lap("account_profile")
 

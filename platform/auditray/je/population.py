@@ -21,6 +21,7 @@ Money stays exact: amounts become integer cents (``money_to_cents``) for arithme
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -161,6 +162,8 @@ class LazyComputation:
     combine: Callable[[pl.DataFrame], pl.DataFrame] | None = None
     partition_by: tuple[str, ...] = ()
     sort_by: tuple[str, ...] = ()
+    # Reads the fields only the account profile reads (``PROFILE_FIELDS``) too.
+    profile: bool = False
 
     def batch(self, columns: tuple[str, ...] | None = None) -> BatchComputation:
         core = self.core
@@ -217,7 +220,7 @@ class LazyComputation:
     def _ray_batch(self, source: Source) -> BatchComputation:
         # Ray reads only the ledger fields the battery uses (``conform`` types them and fills the absent).
         names = set(scan(source).collect_schema().names())
-        return self.batch(tuple(f for f in LINE_FIELDS if f in names))
+        return self.batch(tuple(f for f in (*LINE_FIELDS, *(PROFILE_FIELDS if self.profile else ())) if f in names))
 
 
 def scan(source: Source) -> pl.LazyFrame:
@@ -290,17 +293,23 @@ def account_bins(rules: LineRules) -> LazyComputation:
                            sort_by=(*ACCOUNT_KEYS, "_bin"))
 
 
-def account_journals(rules: LineRules, candidates: pl.DataFrame) -> LazyComputation:
-    """Distinct journals of the few accounts with few lines (the seldom-used candidates).
+def account_journals(rules: LineRules, candidates: pl.DataFrame | None = None) -> LazyComputation:
+    """Distinct journals of the accounts with few lines (the seldom-used candidates).
 
-    Each partition lists its distinct (account, journal) pairs of the candidates; ``combine`` counts the
+    With ``candidates`` (the accounts with at most ``JOURNAL_COUNT_MAX_LINES`` lines, from the amount bins),
+    each partition lists its distinct (account, journal) pairs of those. Without, in the same pass as the
+    bins, each partition lists the pairs of the accounts with that few lines in the partition: every account
+    with that few lines in the whole ledger is among them, and the caller keeps those. ``combine`` counts the
     distinct pairs over all partitions: exact however the lines were split.
     """
-    wanted = candidates.select(ACCOUNT_KEYS)
 
     def core(lines: pl.LazyFrame) -> pl.LazyFrame:
-        return (conform(lines, rules).join(wanted.lazy(), on=ACCOUNT_KEYS, how="semi")
-                .select(*ACCOUNT_KEYS, "journal_id").unique())
+        pairs = conform(lines, rules)
+        if candidates is not None:
+            pairs = pairs.join(candidates.select(ACCOUNT_KEYS).lazy(), on=ACCOUNT_KEYS, how="semi")
+        else:
+            pairs = pairs.filter(pl.len().over(ACCOUNT_KEYS) <= JOURNAL_COUNT_MAX_LINES)
+        return pairs.select(*ACCOUNT_KEYS, "journal_id").unique()
 
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
         return partials.unique().group_by(ACCOUNT_KEYS).agg(journals=pl.len().cast(pl.Int64))
@@ -342,30 +351,80 @@ def account_names(rules: LineRules) -> LazyComputation:
                              pl.col("gl_account_name").cast(pl.String).str.strip_chars())
                 .filter(pl.col("gl_account_name").str.len_bytes() > 0))
 
-    return _commonest_text("je_account_names", "gl_account_name", named, as_text="line_name")
+    return replace(_commonest_text("je_account_names", "gl_account_name", named, as_text="line_name"), profile=True)
 
 
-def account_profile(rules: LineRules, run: Callable[[LazyComputation], pl.DataFrame]) -> pl.DataFrame:
+def account_profile(rules: LineRules, run: Callable[[LazyComputation], pl.DataFrame], *, one_pass: bool = False
+                    ) -> pl.DataFrame:
     """The account profile from map + combine passes over the lines (``run`` picks the engine): amounts by
-    bin, distinct journals of the small accounts, the commonest description, the name the lines carry."""
-    binned = run(account_bins(rules))
-    per_account = binned.group_by(ACCOUNT_KEYS).agg(pl.col("lines").sum())
-    small = per_account.filter(pl.col("lines") <= JOURNAL_COUNT_MAX_LINES)
-    schema = {"entity_id": pl.String, "gl_account_number": pl.String}
-    journals = run(account_journals(rules, small)) if small.height else \
-        pl.DataFrame(schema={**schema, "journals": pl.Int64})
+    bin, distinct journals of the small accounts, the commonest description, the name the lines carry.
+
+    ``one_pass`` computes them all in one pass (``together``), for an engine on which each pass has a fixed
+    cost (a Ray job: seconds). Otherwise the small accounts' journals are listed after the bins have named
+    them, which reads fewer lines than listing every partition's small accounts.
+    """
+    passes = {"bins": account_bins(rules)}
+    if one_pass:
+        passes["journals"] = account_journals(rules)
     if rules.line_text:
-        described = run(account_descriptions(rules))
+        passes["described"] = account_descriptions(rules)
+    if rules.account_names:
+        passes["named"] = account_names(rules)
+    found = unpack(run(together("je_account_profile", passes))) if one_pass else {k: run(c) for k, c in passes.items()}
+    binned = found["bins"]
+    small = (binned.group_by(ACCOUNT_KEYS).agg(pl.col("lines").sum())
+             .filter(pl.col("lines") <= JOURNAL_COUNT_MAX_LINES).select(ACCOUNT_KEYS))
+    schema = {"entity_id": pl.String, "gl_account_number": pl.String}
+    if one_pass:
+        journals = found["journals"].join(small, on=ACCOUNT_KEYS, how="semi")
     else:
-        described = pl.DataFrame(schema={**schema, "described_as": pl.String, "described_lines": pl.Int64})
-    named = run(account_names(rules)) if rules.account_names else \
-        pl.DataFrame(schema={**schema, "line_name": pl.String})
+        journals = run(account_journals(rules, small)) if small.height else \
+            pl.DataFrame(schema={**schema, "journals": pl.Int64})
+    described = found.get("described", pl.DataFrame(schema={**schema, "described_as": pl.String,
+                                                               "described_lines": pl.Int64}))
+    named = found.get("named", pl.DataFrame(schema={**schema, "line_name": pl.String}))
     # The commonest description's share of all the account's lines, text-less ones included: three lines
     # described by hand among five thousand text-less billing lines do not name the account.
     return (collapse_account_profile(binned).join(journals, on=ACCOUNT_KEYS, how="left")
             .join(described, on=ACCOUNT_KEYS, how="left").join(named, on=ACCOUNT_KEYS, how="left")
             .with_columns(described_share=pl.col("described_lines") / pl.col("lines"))
             .drop("described_lines").sort(ACCOUNT_KEYS))
+
+
+def together(name: str, computations: dict[str, LazyComputation]) -> LazyComputation:
+    """Several map + combine computations over the lines as one pass: each partition computes every one's
+    partial result (polars plans them over one read of the lines), and each one's ``combine`` folds its own,
+    exactly as if it had run alone. The result holds each finished result as Arrow IPC bytes: ``unpack``."""
+
+    def core(lines: pl.LazyFrame) -> pl.LazyFrame:
+        partials = pl.collect_all([c.core(lines) for c in computations.values()], engine="streaming")
+        return _packed(list(computations), partials).lazy()
+
+    def combine(packed: pl.DataFrame) -> pl.DataFrame:
+        parts = unpack(packed, concat=True)
+        return _packed(list(computations), [c.batch().finish(parts[k]) for k, c in computations.items()])
+
+    return LazyComputation(name, core, combine=combine, profile=any(c.profile for c in computations.values()))
+
+
+def _packed(names: list[str], frames: list[pl.DataFrame]) -> pl.DataFrame:
+    payloads = []
+    for frame in frames:
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        payloads.append(buffer.getvalue())
+    return pl.DataFrame({"computation": names, "result": payloads},
+                        schema={"computation": pl.String, "result": pl.Binary})
+
+
+def unpack(packed: pl.DataFrame, *, concat: bool = False) -> dict[str, pl.DataFrame]:
+    """``together``'s results by name (with ``concat``, each name's partial results stacked)."""
+    found: dict[str, list[pl.DataFrame]] = {}
+    for name, payload in packed.iter_rows():
+        found.setdefault(name, []).append(pl.read_ipc(io.BytesIO(payload)))
+    if not concat and any(len(frames) > 1 for frames in found.values()):
+        raise ValueError("more than one result for a computation: combine the partial results first")
+    return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in found.items()}
 
 
 def collapse_account_profile(binned: pl.DataFrame) -> pl.DataFrame:
