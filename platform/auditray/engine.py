@@ -17,6 +17,7 @@ The local engine treats the whole input as one partition; the Ray engine hash-pa
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -168,6 +169,35 @@ def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -
     return groups
 
 
+# A Parquet file this large is not read whole by one task: Ray Data splits it by row groups instead.
+FILE_GROUP_MAX_ROWS = 2_000_000
+
+
+def file_groups(source: Source, target_rows: int) -> list[list[str]] | None:
+    """The source's Parquet files in groups of about ``target_rows`` rows (a larger file alone), for a
+    computation that any split of the rows will do; ``None`` for a source that is not Parquet files or holds a
+    file of more than ``FILE_GROUP_MAX_ROWS`` rows."""
+    if isinstance(source, (pl.DataFrame, pa.Table, ClusterBlocks)):
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        sized = [(path, pq.ParquetFile(path).metadata.num_rows) for path in _parquet_paths(source)]
+    except (OSError, ValueError):
+        return None
+    if any(count > FILE_GROUP_MAX_ROWS for _, count in sized):
+        return None
+    groups: list[list[str]] = []
+    rows = 0
+    for path, count in sized:
+        if not groups or rows >= target_rows:
+            groups.append([])
+            rows = 0
+        groups[-1].append(path)
+        rows += count
+    return groups
+
+
 def _spans_meet_across_files(spans: list[tuple[tuple, tuple, int]]) -> bool:
     """Whether a key range of one file meets a key range of another (sweep in order of the ranges' starts,
     keeping the two highest ends seen, of different files)."""
@@ -293,9 +323,14 @@ def _run_ray(
 
     cpus = int(ray.cluster_resources().get("CPU", 2))
     groups = None
+    rows = _row_count(source) or 0
     if computation.partition_by and not partitions:
-        rows = _row_count(source) or 0
         groups = key_disjoint_groups(source, computation.partition_by, max(1, rows // (4 * max(1, cpus))))
+    elif not computation.partition_by:
+        # Any split of the rows will do: each task reads a group of whole files with polars, which costs a
+        # fraction of Ray Data's own Parquet reading and conversion to blocks.
+        target = math.ceil(rows / partitions) if partitions else rows // (4 * max(1, cpus))
+        groups = file_groups(source, max(1, target))
     if groups is not None:
         # Every key lies in one group of files: each task reads its own files whole, no shuffle needed.
         columns = list(computation.columns) if computation.columns is not None else None
