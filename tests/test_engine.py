@@ -183,14 +183,24 @@ def test_a_file_holding_two_entities_is_bounded_by_both(tmp_path) -> None:
     assert groups is not None and [p for g in groups for p in g] == [str(de), str(us)]
 
 
-def test_a_file_larger_than_a_partition_is_not_taken_as_one(tmp_path) -> None:
-    from auditray.engine import key_disjoint_groups
+def test_a_file_larger_than_a_partition_is_one_only_while_a_worker_can_hold_it(tmp_path, monkeypatch) -> None:
+    """A dataset ingested as one file of a few hundred thousand lines is read whole by one task (a shuffle
+    of it on Ray costs many times more); a file beyond FILE_GROUP_MAX_ROWS is spread by hash partitioning."""
+    from auditray import engine
+    from auditray.engine import file_groups, key_disjoint_groups
 
     lines = ledger_lines(2_000).sort("entity_id", "journal_id")
     paths = _write_blocks(lines, tmp_path, blocks=2)
     largest = max(pl.scan_parquet(p).select(pl.len()).collect().item() for p in paths)
-    assert key_disjoint_groups(paths, ("entity_id", "journal_id"), target_rows=largest) is not None
-    assert key_disjoint_groups(paths, ("entity_id", "journal_id"), target_rows=largest - 1) is None
+    keys = ("entity_id", "journal_id")
+    assert key_disjoint_groups(paths, keys, target_rows=largest) is not None
+    alone = key_disjoint_groups(paths, keys, target_rows=largest - 1)
+    assert alone is not None and sorted(p for g in alone for p in g) == sorted(paths)
+    groups = file_groups(paths, target_rows=largest - 1)
+    assert groups is not None and len(groups) >= 2 and [p for g in groups for p in g] == paths
+    monkeypatch.setattr(engine, "FILE_GROUP_MAX_ROWS", largest - 1)
+    assert key_disjoint_groups(paths, keys, target_rows=largest - 1) is None
+    assert file_groups(paths, target_rows=largest - 1) is None
 
 
 def test_files_without_statistics_are_not_grouped(tmp_path) -> None:

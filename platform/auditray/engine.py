@@ -128,8 +128,9 @@ _TRUSTED_KEY_LENGTH = 64
 def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -> list[list[str]] | None:
     """The source's Parquet files in groups of about ``target_rows`` rows, such that every key lies wholly in
     one group; ``None`` when the files' own statistics cannot prove that no key spans two files, or when a
-    file alone holds more than ``target_rows`` rows (it would make one partition too large for its worker;
-    the hash partitioning then spreads it).
+    file alone holds more than ``target_rows`` and ``FILE_GROUP_MAX_ROWS`` rows (it would make one partition
+    too large for its worker; the hash partitioning then spreads it). A smaller file, such as a dataset
+    ingested as one file, is one group, read whole by one task, rather than shuffled.
 
     Ledgers are exported and ingested journal by journal, so a file usually holds a contiguous range of
     (entity, journal) keys. Each row group's key range is read from the footer (no data is read): where no
@@ -149,7 +150,7 @@ def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -
             file_spans = _key_spans(metadata, list(keys))
             if file_spans is None:
                 return None
-            if metadata.num_rows > target_rows:
+            if metadata.num_rows > max(target_rows, FILE_GROUP_MAX_ROWS):
                 return None
             spans += [(low, high, number) for low, high in file_spans]
             first = min((low for low, _ in file_spans), default=())
