@@ -332,19 +332,28 @@ def _run_ray(
         # fraction of Ray Data's own Parquet reading and conversion to blocks.
         target = math.ceil(rows / partitions) if partitions else rows // (4 * max(1, cpus))
         groups = file_groups(source, max(1, target))
+    columns = list(computation.columns) if computation.columns is not None else None
+    refs: list | None = None
     if groups is not None:
         # Every key lies in one group of files: each task reads its own files whole, no shuffle needed.
-        columns = list(computation.columns) if computation.columns is not None else None
 
-        def map_files(batch: pa.Table) -> pa.Table:
-            paths = batch.column("paths").to_pylist()[0]
+        def map_files(paths: list[str]) -> pa.Table:
             frame = pl.scan_parquet(paths)
             if columns is not None:
                 frame = frame.select(columns)
             return computation.map(frame.collect()).to_arrow()
 
-        listing = ray.data.from_items([{"paths": group} for group in groups], override_num_blocks=len(groups))
-        mapped = listing.map_batches(map_files, batch_format="pyarrow", batch_size=1)
+        task = ray.remote(map_files)
+        refs = [task.remote(group) for group in groups]
+    elif isinstance(source, ClusterBlocks) and not computation.partition_by:
+        # The blocks are in the object store already: one plain task per block, without Ray Data's executor.
+
+        def map_block(table: pa.Table) -> pa.Table:
+            frame = pl.from_arrow(table)
+            return computation.map(frame.select(columns) if columns is not None else frame).to_arrow()
+
+        task = ray.remote(map_block)
+        refs = [task.remote(ref) for ref in source.refs]
     elif computation.partition_by:
         n = partitions or max(2, cpus * 2)
         keys = list(computation.partition_by)
@@ -361,11 +370,12 @@ def _run_ray(
         mapped = ds.groupby(_PARTITION, num_partitions=n).map_groups(map_partition, batch_format="pyarrow")
     else:
         mapped = dataset().map_batches(map_partition, batch_format="pyarrow", batch_size=None)
+    if refs is None:
+        refs = mapped.to_arrow_refs()
 
     # Fetched one block at a time, each converted before the next arrives: the driver never holds every block
     # twice (as Arrow from the object store and as polars).
     frames = []
-    refs = mapped.to_arrow_refs()
     for ref in refs:
         table = ray.get(ref)
         if table.num_rows or table.num_columns:
