@@ -618,12 +618,13 @@ def test_one_user_s_entries_to_the_same_accounts_in_amounts_all_over_the_place_a
     assert patterns["count"] == 4 and not any("TREASURY" in p for p in patterns["examples"])
 
 
-def _busy_weeks(closed: date | None = None) -> list[dict]:
-    """Twelve entries a working day through March 2025; on ``closed`` only one, keyed by ANNA."""
+def _busy_weeks(closed: date | None = None, *, short_fridays: bool = False) -> list[dict]:
+    """Twelve entries a working day through March 2025; on ``closed`` (and with ``short_fridays`` on every
+    Friday) only one, keyed by ANNA."""
     rows: list[dict] = []
     number = 0
     for day in _workdays(date(2025, 3, 3), date(2025, 3, 27)):
-        for k in range(1 if day == closed else 12):
+        for k in range(1 if day == closed or (short_fridays and day.weekday() == 4) else 12):
             number += 1
             cents = int(12_000 + 76_000 * ((number * _GOLDEN) % 1)) + 1
             amount = f"{cents // 100}.{cents % 100:02d}"
@@ -667,3 +668,11 @@ def test_identical_system_postings_are_duplicates_only_with_the_same_document_re
     assert "duplicate_entry" not in tripped(two_documents, "JE000902")
     posted_twice = run(rows + invoice(901, "INV-1") + invoice(902, "INV-1"))
     assert "duplicate_entry" in tripped(posted_twice, "JE000902")
+
+
+def test_a_weekday_as_quiet_week_after_week_is_a_short_day_not_a_run_of_holidays() -> None:
+    closed = date(2025, 3, 18)
+    analysis = run(_busy_weeks(closed, short_fridays=True), disabled_tests=QUIET)
+    assert [d["date"] for d in analysis.population["closed_days"]["days"]] == ["2025-03-18"]
+    fridays = analysis.entries.filter(pl.col("effective_date").dt.weekday() == 5)
+    assert fridays.height == 3 and fridays["tests"].list.len().sum() == 0

@@ -827,8 +827,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                       "entries": r["closed_day_entries"], "ordinary_day": r["closed_day_usual"]}
                      for r in (closed.iter_rows(named=True) if closed is not None else [])],
             "basis": f"working days, not calendar holidays, on which an entity keyed at most {CLOSED_DAY_SHARE:.0%} "
-                     f"of its median working day's entries (a median of at least {CLOSED_DAY_MIN_DAY}): days its "
-                     "office was closed; an entry keyed on one trips holiday_posting (not inferred when the "
+                     f"of its median working day's entries (a median of at least {CLOSED_DAY_MIN_DAY}), unless that "
+                     "weekday is as quiet on more than a quarter of its days: days its office was closed; an entry keyed on one trips holiday_posting (not inferred when the "
                      "engagement states its holidays)",
         },
         "standard_entries": {

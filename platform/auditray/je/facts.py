@@ -263,6 +263,9 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
 CLOSED_DAY_SHARE = 0.1
 # Below this many entries on the median working day, a quiet day is chance, not a closure.
 CLOSED_DAY_MIN_DAY = 10
+# A weekday that is quiet on more than this share of its days (and more than twice) is a short day of the
+# client's week (a Friday half day), not a run of holidays.
+CLOSED_WEEKDAY_MAX_SHARE = 0.25
 
 
 def closed_days(journals: pl.DataFrame, facts: dict[str, EntityFacts], holidays: list[date],
@@ -272,7 +275,8 @@ def closed_days(journals: pl.DataFrame, facts: dict[str, EntityFacts], holidays:
     Counted by entry date within the entity's fiscal year (after the year end only the old year's stragglers
     are in the population): a business weekday, not a calendar holiday, on which the entity keyed at most
     ``CLOSED_DAY_SHARE`` of its median working day's entries, that median being at least
-    ``CLOSED_DAY_MIN_DAY``. Returns (entity_id, entry_date, closed_day_entries, closed_day_usual).
+    ``CLOSED_DAY_MIN_DAY``; unless that weekday is as quiet week after week (``CLOSED_WEEKDAY_MAX_SHARE``).
+    Returns (entity_id, entry_date, closed_day_entries, closed_day_usual).
     """
     schema = {"entity_id": pl.String, "entry_date": pl.Date, "closed_day_entries": pl.Int64,
               "closed_day_usual": pl.Int64}
@@ -287,9 +291,12 @@ def closed_days(journals: pl.DataFrame, facts: dict[str, EntityFacts], holidays:
                       & pl.col("entry_date").dt.weekday().is_in(business_weekdays)
                       & ~pl.col("entry_date").is_in(listed.implode())))
     usual = pl.col("closed_day_entries").median().over("entity_id")
+    weekday = [pl.col("entity_id"), pl.col("entry_date").dt.weekday()]
+    quiet = ((pl.col("closed_day_usual") >= CLOSED_DAY_MIN_DAY)
+             & (pl.col("closed_day_entries") <= CLOSED_DAY_SHARE * pl.col("closed_day_usual")))
+    quiet_days, days = quiet.sum().over(weekday), pl.len().over(weekday)
     return (counts.with_columns(closed_day_usual=usual.round().cast(pl.Int64))
-            .filter((pl.col("closed_day_usual") >= CLOSED_DAY_MIN_DAY)
-                    & (pl.col("closed_day_entries") <= CLOSED_DAY_SHARE * pl.col("closed_day_usual")))
+            .filter(quiet & ((quiet_days <= 2) | (quiet_days <= CLOSED_WEEKDAY_MAX_SHARE * days)))
             .select(*schema).sort("entity_id", "entry_date"))
 
 
