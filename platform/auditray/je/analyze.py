@@ -48,6 +48,7 @@ from auditray.je.catalogue import CATALOGUE, TEST_IDS, catalogue_table
 from auditray.je.facts import (
     CLOSED_DAY_MIN_DAY,
     CLOSED_DAY_SHARE,
+    CLOSED_WEEKDAY_MAX_SHARE,
     WORKED_HOLIDAY_SHARE,
     WORKED_HOUR_SHARE,
     EntityFacts,
@@ -828,7 +829,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                      for r in (closed.iter_rows(named=True) if closed is not None else [])],
             "basis": f"working days, not calendar holidays, on which an entity keyed at most {CLOSED_DAY_SHARE:.0%} "
                      f"of its median working day's entries (a median of at least {CLOSED_DAY_MIN_DAY}), unless that "
-                     "weekday is as quiet on more than a quarter of its days: days its office was closed; an entry keyed on one trips holiday_posting (not inferred when the "
+                     f"weekday is as quiet on more than {CLOSED_WEEKDAY_MAX_SHARE:.0%} of its days: days its office "
+                     "was closed; an entry keyed on one trips holiday_posting (not inferred when the "
                      "engagement states its holidays)",
         },
         "standard_entries": {
