@@ -760,3 +760,27 @@ def test_a_file_whose_every_date_is_ambiguous_is_still_refused(tmp_path: Path) -
         "US01,J1,1,01/02/2025,01/03/2025,6100,12.00\n"
         "US01,J1,2,01/02/2025,01/03/2025,2100,-12.00\n"))
     assert validate_source(source, "gl_detail").counts.get("ambiguous_date_format") == 2
+
+
+def test_a_large_ledger_is_stored_in_files_cut_between_journals(tmp_path: Path, monkeypatch) -> None:
+    """Files of about DATASET_FILE_ROWS lines, none splitting a journal: the engines read each group of files
+    as a partition, without a shuffle. The rows, their order and the content hash's determinism are kept."""
+    from auditray.engine import key_disjoint_groups
+    from auditray.ingest import pipeline
+
+    header, *_ = ADS_GL.splitlines()
+    rows = [f"US01,JE-{j:05d},{n},Entry {j},Line {n},GL,2024,1,2024-01-31,2024-02-01,10:00:00,"
+            f"{6000 if n == 1 else 1000},{j}.{n:02d},{'D' if n == 1 else 'C'},USD,alice,,SA,Y,N"
+            for j in range(1, 801) for n in (1, 2, 3)]
+    source = write(tmp_path, "gl.csv", "\n".join([header, *rows]) + "\n")
+    whole = stage(source, "gl_detail", staging_dir=tmp_path / "one")
+    monkeypatch.setattr(pipeline, "_BATCH_ROWS", 100)
+    monkeypatch.setattr(pipeline, "DATASET_FILE_ROWS", 500)
+    cut = stage(source, "gl_detail", staging_dir=tmp_path / "cut")
+    files = sorted(str(p) for p in cut.path.glob("*.parquet"))
+    assert len(files) >= 4 and files[0].endswith("part-00000.parquet")
+    assert pl.read_parquet(files).equals(pl.read_parquet(whole.path / "part-00000.parquet"))
+    assert key_disjoint_groups(files, ("entity_id", "journal_id"), target_rows=500) is not None
+    journals = [set(pl.read_parquet(f)["journal_id"]) for f in files]
+    assert all(not (a & b) for i, a in enumerate(journals) for b in journals[i + 1:])
+    assert stage(source, "gl_detail", staging_dir=tmp_path / "again").content_sha256 == cut.content_sha256

@@ -49,6 +49,10 @@ from auditray.ingest.sources import ROW, SourceError, SourceTable, open_source
 
 MappingLike = str | Path | Mapping[str, Any] | ColumnMapping
 PART_NAME = "part-00000.parquet"
+# A ledger is stored in files of about this many lines, each cut between two journals: the engines then read
+# files that hold disjoint ranges of journals as partitions (``auditray.engine.key_disjoint_groups``), one
+# task or bucket per group, without a shuffle.
+DATASET_FILE_ROWS = 1_000_000
 _BATCH_ROWS = 128 * 1024
 _DUPLICATE_ROWS_NAMED = 10
 
@@ -92,7 +96,7 @@ def stage(path: str | Path, kind: str, *, staging_dir: str | Path, mapping: Mapp
         with _workdir(root) as work:
             scratch, report = _ingest(source_path, kind, work, mapping, entity_id, profile, max_errors,
                                       _hint(period_end, fiscal_year, period))
-            write_contract_parquet(scratch, pending / PART_NAME, contract)
+            write_contract_parquet(scratch, pending / PART_NAME, contract, file_rows=DATASET_FILE_ROWS)
         source_sha = file_sha256(source_path)
         content_sha = content_sha256(pending)
         final = root / f"{kind}-{_slug(source_path.stem)}-{source_sha[:12]}-{uuid.uuid4().hex[:8]}"
@@ -360,18 +364,36 @@ def _first_ragged_row(path: Path, delimiter: str, width: int, header_row: int) -
     return None
 
 
-def write_contract_parquet(scratch: Path, target: Path, contract: TableContract) -> None:
+def write_contract_parquet(scratch: Path, target: Path, contract: TableContract, *,
+                           file_rows: int | None = None) -> None:
     """Rewrite the scratch file with exactly ``contract.schema`` (types, nullability, metadata), zstd.
 
     Polars cannot write Arrow's ``string`` type or non-nullable fields, so pyarrow casts batch by
-    batch; memory stays at one batch however large the ledger.
+    batch; memory stays at one batch however large the ledger. With ``file_rows``, a general ledger goes on
+    into a next file (part-00001.parquet, ... beside ``target``) once a file holds that many lines, at the
+    first batch boundary that falls between two journals: no journal spans two files.
     """
     schema = contract.schema
     target.parent.mkdir(parents=True, exist_ok=True)
     parquet = pq.ParquetFile(scratch)
-    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+    split = ["entity_id", "journal_id"] if file_rows and contract.kind == "gl_detail" else None
+    writer = pq.ParquetWriter(target, schema, compression="zstd")
+    rows, parts, last = 0, 1, None
+    try:
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=contract.names):
-            writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+            table = pa.Table.from_batches([batch]).cast(schema)
+            if split and file_rows and rows >= file_rows and table.num_rows:
+                first = tuple(table.column(k)[0].as_py() for k in split)
+                if first != last:
+                    writer.close()
+                    writer = pq.ParquetWriter(target.parent / f"part-{parts:05d}.parquet", schema, compression="zstd")
+                    rows, parts = 0, parts + 1
+            writer.write_table(table)
+            rows += table.num_rows
+            if split and table.num_rows:
+                last = tuple(table.column(k)[-1].as_py() for k in split)
+    finally:
+        writer.close()
 
 
 def file_sha256(path: Path) -> str:
