@@ -25,11 +25,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditray.contract import SCHEMA_VERSION, TableContract, contract_for
@@ -371,7 +373,8 @@ def write_contract_parquet(scratch: Path, target: Path, contract: TableContract,
     Polars cannot write Arrow's ``string`` type or non-nullable fields, so pyarrow casts batch by
     batch; memory stays at one batch however large the ledger. With ``file_rows``, a general ledger goes on
     into a next file (part-00001.parquet, ... beside ``target``) once a file holds that many lines, at the
-    first batch boundary that falls between two journals: no journal spans two files.
+    first batch boundary that falls between two journals: no journal spans two files. Its row groups do not
+    mix entities either, so that each one's key range in the footer is tight.
     """
     schema = contract.schema
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -388,12 +391,23 @@ def write_contract_parquet(scratch: Path, target: Path, contract: TableContract,
                     writer.close()
                     writer = pq.ParquetWriter(target.parent / f"part-{parts:05d}.parquet", schema, compression="zstd")
                     rows, parts = 0, parts + 1
-            writer.write_table(table)
+            for piece in _by_entity(table) if split else (table,):
+                writer.write_table(piece)
             rows += table.num_rows
             if split and table.num_rows:
                 last = tuple(table.column(k)[-1].as_py() for k in split)
     finally:
         writer.close()
+
+
+def _by_entity(table: pa.Table) -> list[pa.Table]:
+    """The batch in runs of one entity (nearly always one run: a ledger is exported entity by entity)."""
+    entity = table.column("entity_id")
+    if pc.count_distinct(entity).as_py() <= 1:
+        return [table]
+    values = entity.to_pylist()
+    starts = [0] + [i for i in range(1, len(values)) if values[i] != values[i - 1]] + [len(values)]
+    return [table.slice(a, b - a) for a, b in pairwise(starts)]
 
 
 def file_sha256(path: Path) -> str:
