@@ -159,9 +159,15 @@ def key_disjoint_groups(source: Source, keys: Sequence[str], target_rows: int) -
         return None
     if _spans_meet_across_files(spans):
         return None
+    return _in_groups([(path, count) for _, count, path in sorted(sizes.values(), key=lambda item: item[0])],
+                      target_rows)
+
+
+def _in_groups(sized: list[tuple[str, int]], target_rows: int) -> list[list[str]]:
+    """Files (path, rows) in their order, in groups of about ``target_rows`` rows."""
     groups: list[list[str]] = []
     rows = 0
-    for _, count, path in sorted(sizes.values(), key=lambda item: item[0]):
+    for path, count in sized:
         if not groups or rows >= target_rows:
             groups.append([])
             rows = 0
@@ -188,15 +194,7 @@ def file_groups(source: Source, target_rows: int) -> list[list[str]] | None:
         return None
     if any(count > FILE_GROUP_MAX_ROWS for _, count in sized):
         return None
-    groups: list[list[str]] = []
-    rows = 0
-    for path, count in sized:
-        if not groups or rows >= target_rows:
-            groups.append([])
-            rows = 0
-        groups[-1].append(path)
-        rows += count
-    return groups
+    return _in_groups(sized, target_rows)
 
 
 def _spans_meet_across_files(spans: list[tuple[tuple, tuple, int]]) -> bool:
