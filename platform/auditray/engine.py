@@ -16,10 +16,11 @@ The local engine treats the whole input as one partition; the Ray engine hash-pa
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -65,6 +66,25 @@ class BatchComputation:
     def finish(self, partials: pl.DataFrame) -> pl.DataFrame:
         out = self.combine(partials) if self.combine else partials
         return out.sort(list(self.sort_by)) if self.sort_by else out
+
+
+def pack(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Several named frames as one (name, Arrow IPC bytes) frame: the partial results of computations that
+    share one pass travel together, however each is shaped."""
+    payloads = []
+    for frame in frames.values():
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        payloads.append(buffer.getvalue())
+    return pl.DataFrame({"name": list(frames), "payload": payloads}, schema={"name": pl.String, "payload": pl.Binary})
+
+
+def unpack(packed: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """:func:`pack`'s frames by name, those of one name from several partitions stacked."""
+    found: dict[str, list[pl.DataFrame]] = {}
+    for name, payload in packed.select("name", "payload").iter_rows():
+        found.setdefault(name, []).append(pl.read_ipc(io.BytesIO(payload)))
+    return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in found.items()}
 
 
 def resolve_engine(engine: EngineName, rows: int | None, settings: Settings | None = None) -> str:

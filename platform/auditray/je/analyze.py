@@ -739,8 +739,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
                        prevalence: pl.DataFrame, worked: Sequence[date] = (),
-                       hours: Sequence[int] = (), standard: pl.DataFrame | None = None,
-                       closed: pl.DataFrame | None = None) -> dict[str, Any]:
+                       hours: Sequence[int] = (), standard: pl.DataFrame, closed: pl.DataFrame) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
     entities: dict[str, Any] = {}
     totals = accounts.group_by("entity_id").agg(
@@ -751,7 +750,6 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
     bands = entries.group_by("entity_id", "risk_band").len()
     tripped = (entries.select("entity_id", "tests").explode("tests").drop_nulls("tests")
                .group_by("entity_id", "tests").len())
-    standard = standard if standard is not None else pl.DataFrame(schema={"entity_id": pl.String})
     for row in totals.join(per_entity, on="entity_id").sort("entity_id").iter_rows(named=True):
         entity = row["entity_id"]
         patterns = (standard.filter(pl.col("entity_id") == entity)
@@ -826,7 +824,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
         "closed_days": {
             "days": [{"entity_id": r["entity_id"], "date": r["entry_date"].isoformat(),
                       "entries": r["closed_day_entries"], "ordinary_day": r["closed_day_usual"]}
-                     for r in (closed.iter_rows(named=True) if closed is not None else [])],
+                     for r in closed.iter_rows(named=True)],
             "basis": f"working days, not calendar holidays, on which an entity keyed at most {CLOSED_DAY_SHARE:.0%} "
                      f"of its median working day's entries (a median of at least {CLOSED_DAY_MIN_DAY}), unless that "
                      f"weekday is as quiet on more than {CLOSED_WEEKDAY_MAX_SHARE:.0%} of its days: days its office "

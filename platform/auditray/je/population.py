@@ -21,7 +21,6 @@ Money stays exact: amounts become integer cents (``money_to_cents``) for arithme
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -39,8 +38,10 @@ from auditray.engine import (
     Source,
     _parquet_paths,
     key_disjoint_groups,
+    pack,
     resolve_engine,
     run_kept,
+    unpack,
 )
 from auditray.engine import run as engine_run
 
@@ -394,37 +395,18 @@ def account_profile(rules: LineRules, run: Callable[[LazyComputation], pl.DataFr
 def together(name: str, computations: dict[str, LazyComputation]) -> LazyComputation:
     """Several map + combine computations over the lines as one pass: each partition computes every one's
     partial result (polars plans them over one read of the lines), and each one's ``combine`` folds its own,
-    exactly as if it had run alone. The result holds each finished result as Arrow IPC bytes: ``unpack``."""
+    exactly as if it had run alone. The result holds each finished result as Arrow IPC bytes
+    (``auditray.engine.pack``; ``unpack`` reads them back)."""
 
     def core(lines: pl.LazyFrame) -> pl.LazyFrame:
         partials = pl.collect_all([c.core(lines) for c in computations.values()], engine="streaming")
-        return _packed(list(computations), partials).lazy()
+        return pack(dict(zip(computations, partials, strict=True))).lazy()
 
     def combine(packed: pl.DataFrame) -> pl.DataFrame:
-        parts = unpack(packed, concat=True)
-        return _packed(list(computations), [c.batch().finish(parts[k]) for k, c in computations.items()])
+        parts = unpack(packed)
+        return pack({k: c.batch().finish(parts[k]) for k, c in computations.items()})
 
     return LazyComputation(name, core, combine=combine, profile=any(c.profile for c in computations.values()))
-
-
-def _packed(names: list[str], frames: list[pl.DataFrame]) -> pl.DataFrame:
-    payloads = []
-    for frame in frames:
-        buffer = io.BytesIO()
-        frame.write_ipc(buffer)
-        payloads.append(buffer.getvalue())
-    return pl.DataFrame({"computation": names, "result": payloads},
-                        schema={"computation": pl.String, "result": pl.Binary})
-
-
-def unpack(packed: pl.DataFrame, *, concat: bool = False) -> dict[str, pl.DataFrame]:
-    """``together``'s results by name (with ``concat``, each name's partial results stacked)."""
-    found: dict[str, list[pl.DataFrame]] = {}
-    for name, payload in packed.iter_rows():
-        found.setdefault(name, []).append(pl.read_ipc(io.BytesIO(payload)))
-    if not concat and any(len(frames) > 1 for frames in found.values()):
-        raise ValueError("more than one result for a computation: combine the partial results first")
-    return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in found.items()}
 
 
 def collapse_account_profile(binned: pl.DataFrame) -> pl.DataFrame:

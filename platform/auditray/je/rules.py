@@ -19,7 +19,7 @@ from datetime import date, time
 import polars as pl
 
 from auditray.je.catalogue import TESTS
-from auditray.je.stats import PATTERN_KEYS, account_group
+from auditray.je.stats import PATTERN_KEYS, account_group, pattern_month
 
 # Of identical entries, the first keyed is the likelier original.
 FIRST_OF_DUPLICATES_STRENGTH = 0.8
@@ -334,9 +334,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     }
     text = pl.col("keyword_text").str.to_lowercase()
     strong = text.str.extract(ctx.keyword_regex, 0)
-    month = effective.dt.year().cast(pl.Int32) * 12 + effective.dt.month().cast(pl.Int32)
     # The pattern's largest amount in a month other than the entry's own.
-    other_months = (pl.when(month == pl.col("pattern_top_month")).then(pl.col("pattern_other_cents"))
+    other_months = (pl.when(pattern_month() == pl.col("pattern_top_month")).then(pl.col("pattern_other_cents"))
                     .otherwise(pl.col("pattern_top_cents")))
     frame = frame.with_columns(
         standard_entry=(pl.col("pattern_months").is_not_null()

@@ -9,12 +9,11 @@ on how the entries were partitioned, and ``auditray.engine`` runs it locally or 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 
 import polars as pl
 
-from auditray.engine import BatchComputation
+from auditray.engine import BatchComputation, pack, unpack
 from auditray.je import grouping
 
 USER_KEYS = ("entity_id", "entered_by")
@@ -337,6 +336,12 @@ def ending_groups(modulus_cents: int) -> BatchComputation:
 PATTERN_KEYS = ("entity_id", "entered_by", "debit_account", "credit_account")
 
 
+def pattern_month() -> pl.Expr:
+    """The month of an entry's effective date, as one number (year x 12 + month)."""
+    effective = pl.col("effective_date")
+    return effective.dt.year().cast(pl.Int32) * 12 + effective.dt.month().cast(pl.Int32)
+
+
 def standard_patterns(min_months: int, max_spread: float) -> BatchComputation:
     """The entity's standard entries (AS 2401 .58, ISA 240 A42): one user's entries to one main debit and
     credit account, keyed in at least ``min_months`` different months, in steady amounts (the middle half of
@@ -347,34 +352,31 @@ def standard_patterns(min_months: int, max_spread: float) -> BatchComputation:
     Per pattern: the months it was keyed in, its largest amount and the month of it, the largest amount of
     any other month, so an entry can be compared with the pattern's other months (an accrual inflated once is
     no longer standard), and the lower quartile of the months' largest amounts (a small entry to the same
-    accounts is not the pattern's either). Each partition gives the largest amount per pattern and month; ``combine`` takes
-    the largest per month over all partitions, then ranks the months: exact however the entries were split.
+    accounts is not the pattern's either). Each partition gives the largest amount per pattern and month;
+    ``combine`` takes the largest per month over all partitions, then ranks the months: exact however the
+    entries were split.
     """
-    month = pl.col("effective_date").dt.year().cast(pl.Int32) * 12 + pl.col("effective_date").dt.month().cast(
-        pl.Int32)
-
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
         complete = pl.all_horizontal([pl.col(k).is_not_null() for k in (*PATTERN_KEYS, "effective_date")])
-        return grouping.group_by(journals.filter(complete).with_columns(pattern_month=month),
+        return grouping.group_by(journals.filter(complete).with_columns(pattern_month=pattern_month()),
                                  (*PATTERN_KEYS, "pattern_month"), pl.col("debit_cents").max().alias("max_cents"))
 
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
-        monthly = (partials.group_by(*PATTERN_KEYS, "pattern_month").agg(pl.col("max_cents").max())
-                   .filter(pl.len().over(PATTERN_KEYS) >= min_months))
-        middle = (monthly.group_by(PATTERN_KEYS).agg(
-            _low=pl.col("max_cents").quantile(0.25, "lower"), _high=pl.col("max_cents").quantile(0.75, "higher"))
-            .filter((pl.col("_low") > 0) & (pl.col("_high") <= pl.col("_low") * max_spread)))
-        monthly = monthly.join(middle.select(*PATTERN_KEYS, pattern_low_cents="_low"), on=PATTERN_KEYS, how="inner")
+        monthly = partials.group_by(*PATTERN_KEYS, "pattern_month").agg(pl.col("max_cents").max())
         # The largest month first; of equal amounts the earliest month, so the answer is one on every engine.
         ranked = monthly.sort([*PATTERN_KEYS, "max_cents", "pattern_month"],
                               descending=[False] * len(PATTERN_KEYS) + [True, False])
-        return ranked.group_by(PATTERN_KEYS, maintain_order=True).agg(
+        patterns = ranked.group_by(PATTERN_KEYS, maintain_order=True).agg(
             pattern_months=pl.len().cast(pl.Int32),
             pattern_top_month=pl.col("pattern_month").first(),
             pattern_top_cents=pl.col("max_cents").first(),
-            pattern_other_cents=pl.col("max_cents").get(1),
-            pattern_low_cents=pl.col("pattern_low_cents").first(),
+            pattern_other_cents=pl.col("max_cents").get(1, null_on_oob=True),
+            pattern_low_cents=pl.col("max_cents").quantile(0.25, "lower"),
+            _high=pl.col("max_cents").quantile(0.75, "higher"),
         )
+        return (patterns.filter((pl.col("pattern_months") >= min_months) & (pl.col("pattern_low_cents") > 0)
+                                & (pl.col("_high") <= pl.col("pattern_low_cents") * max_spread))
+                .drop("_high"))
 
     return BatchComputation("je_standard_patterns", map=mapper, combine=combine, sort_by=PATTERN_KEYS,
                             columns=(*PATTERN_KEYS, "effective_date", "debit_cents"))
@@ -394,23 +396,11 @@ def together(computations: Mapping[str, BatchComputation], run: Callable[[BatchC
                 for name, c in computations.items()}
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        names, payloads = [], []
-        for name, computation in computations.items():
-            part = computation.map(journals.select(computation.columns) if computation.columns else journals)
-            buffer = io.BytesIO()
-            part.write_ipc(buffer)
-            names.append(name)
-            payloads.append(buffer.getvalue())
-        return pl.DataFrame({"statistic": names, "partial": payloads},
-                            schema={"statistic": pl.String, "partial": pl.Binary})
+        return pack({name: c.map(journals.select(c.columns) if c.columns else journals)
+                     for name, c in computations.items()})
 
-    partials = run(BatchComputation("je_population_statistics", map=mapper))
-    results = {}
-    for name, computation in computations.items():
-        frames = [pl.read_ipc(io.BytesIO(payload))
-                  for payload in partials.filter(pl.col("statistic") == name)["partial"]]
-        results[name] = computation.finish(pl.concat(frames, how="vertical_relaxed"))
-    return results
+    partials = unpack(run(BatchComputation("je_population_statistics", map=mapper)))
+    return {name: computation.finish(partials[name]) for name, computation in computations.items()}
 
 
 __all__ = [
@@ -428,7 +418,9 @@ __all__ = [
     "duplicate_keys",
     "ending_groups",
     "group_pairs",
+    "pattern_month",
     "sequence_numbers",
+    "standard_patterns",
     "together",
     "with_duplicate_text",
 ]
