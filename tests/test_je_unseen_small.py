@@ -63,10 +63,12 @@ excepted), "... Checking"/"Savings"/"Money Market" as cash, QuickBooks' "Ask My 
 Check, ...) as standard transactions, its "Journal Entry" as the manual journal. Every planted kind is found;
 revenue reads 1,605,221.97 (threshold 12,039.16); the riskiest 64 hold 43 of the 64 planted (67 %), the riskiest 5 %
 all of them; 12 clean entries rate high, ten of them the CPA's February adjustments. Still short: worked
-holidays on a company keying ten entries a day, year-boundary holes outside the closing window, high_value and
-weekend_posting just above 3 % of clean entries (routine system postings, all weak), and the CPA's adjustments
-read as post-closing entries at full strength (which an auditor does review: AS 2401 .58 names post-closing
-entries).
+holidays on a company keying ten entries a day, year-boundary holes outside the closing window, high_value just
+above 3 % of clean entries (routine system postings, all weak), and the CPA's adjustments read as post-closing
+entries at full strength (which an auditor does review: AS 2401 .58 names post-closing entries). weekend_posting
+was at 4.1 % of clean entries until interface postings merely dated on a weekend (68 card purchases accepted from
+the feed on a working day, 4 bills due on a Saturday) stopped counting: 20 Square receipts synced on Saturdays and
+the owner's 6 Saturday invoices remain.
 """
 
 from __future__ import annotations
@@ -1168,11 +1170,6 @@ SHARE_GAPS = {
         "ISA 320 A7), but a company this small posts routine system entries above it every week: Gusto's payroll "
         "runs (42), deposits (22), customer payments (16) and project invoices (16), all at system strength; "
         "scoring.weigh_by_prevalence then lightens the test for this ledger"),
-    "weekend_posting": (
-        "4.1 % of clean entries, all weakly: the crews work Saturdays: 68 card purchases dated on a Saturday and "
-        "accepted from the feed on a working day (0.15), 20 Square receipts synced on Saturdays and the owner's 6 "
-        "Saturday invoices (system strength 0.3), 4 bills due on a Saturday (0.15); nothing infers the weekdays "
-        "a client works, as facts.worked_holidays does for holidays"),
 }
 
 

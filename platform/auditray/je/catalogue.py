@@ -76,9 +76,9 @@ CATALOGUE: tuple[JETest, ...] = (
            settings=("sensitive_accounts", "sensitive_account_types", "sensitive_name_patterns"),
            level="line"),
     JETest("weekend_posting", "Entered on a weekend (or, more weakly, dated on one)",
-           "Entries keyed outside normal working days escape the usual review; an entry keyed on a working day "
-           "but dated on a weekend counts half, and not at all on a month's first or last day (accruals, "
-           "reversals).",
+           "Entries keyed outside normal working days escape the usual review; a person's entry keyed on a "
+           "working day but dated on a weekend counts half, and not at all on a month's first or last day "
+           "(accruals, reversals); an interface's posting merely dated on one (a card payment) not at all.",
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("business_weekdays",), system_strength=0.3),
     JETest("holiday_posting", "Entered on a public holiday (or, more weakly, dated on one)",

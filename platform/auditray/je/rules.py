@@ -34,7 +34,7 @@ WORKED_HOLIDAY_STRENGTH = 0.3
 # A manual entry keyed in an hour next to business hours that the client's people visibly work
 # (``facts.worked_hours``).
 WORKED_HOUR_STRENGTH = 0.3
-# An entry keyed on a working day but dated on a weekend or holiday (not at a month's edge): weak evidence.
+# A person's entry keyed on a working day but dated on a weekend or holiday (not at a month's edge): weak evidence.
 DATED_ONLY_STRENGTH = 0.5
 # A hole in the numbering taken while two fiscal years were open (``analyze._gaps_at_year_boundaries``): the
 # neighbouring year's entries, outside this population, may hold the numbers.
@@ -285,7 +285,9 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
 
     effective = pl.col("effective_date")
     month_edge = (effective == effective.dt.month_end()) | (effective.dt.day() == 1)
-    dated_only = (pl.when(pl.col("entry_date").is_null()).then(1.0).when(month_edge).then(0.0)
+    # An interface that records a card payment or a bill under the day it happened, on a working day, keyed
+    # nothing on the day off: no sign at all.
+    dated_only = (pl.when(pl.col("entry_date").is_null()).then(1.0).when(month_edge | ~manual).then(0.0)
                   .otherwise(DATED_ONLY_STRENGTH))
     # A standard entry's nature is expected of it: it tests weakly for what the pattern always shows.
     usual = pl.when(pl.col("standard_entry")).then(STANDARD_ENTRY_STRENGTH).otherwise(1.0)
