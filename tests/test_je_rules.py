@@ -354,7 +354,9 @@ def test_a_sequence_gap_names_the_journal_before_it_even_when_numbers_repeat() -
 
 def test_a_hole_taken_while_two_fiscal_years_were_open_trips_weakly() -> None:
     """One number range across the years: last year's close, keyed in January, took numbers between this
-    year's first entries. A hole there may be last year's; a hole in June is not."""
+    year's first entries, and next year's, keyed from a few days before this year's end (a payroll run
+    processed ahead) on, takes numbers between this year's late entries, however late (the CPA's adjustments
+    in March). A hole there may be the other year's; a hole in June or before Christmas is not."""
     from auditray.je.analyze import _gaps_at_year_boundaries
 
     facts = {"E1": EntityFacts(entity_id="E1", journals=10, manual_journals=0, fiscal_year_start=date(2025, 1, 1),
@@ -362,16 +364,19 @@ def test_a_hole_taken_while_two_fiscal_years_were_open_trips_weakly() -> None:
                                period_end_dates=[], high_value_cents=1, backdated_days=30,
                                period_end_amount_cents=1, unusual_user_max_journals=1, seldom_account_max_journals=1,
                                rare_pair_max_journals=1, rare_group_pair_max_journals=1, authorised_posters=None)}
-    gaps = pl.DataFrame({"entity_id": ["E1"] * 5, "journal_id": ["JE-10", "JE-50", "JE-90", "JE-99", "AP-3"],
-                         "previous_journal": ["JE-8", "JE-48", "JE-88", "JE-97", "AP-1"], "missing": [1] * 5,
+    gaps = pl.DataFrame({"entity_id": ["E1"] * 7,
+                         "journal_id": ["JE-10", "JE-50", "JE-90", "JE-99", "AP-3", "JE-80", "JE-85"],
+                         "previous_journal": ["JE-8", "JE-48", "JE-88", "JE-97", "AP-1", "JE-78", "JE-83"],
+                         "missing": [1] * 7,
                          "entry_date": [date(2025, 1, 14), date(2025, 6, 12), date(2026, 1, 9), date(2026, 3, 2),
-                                        date(2025, 1, 14)],
+                                        date(2025, 1, 14), date(2025, 12, 20), date(2025, 12, 29)],
                          "previous_entry_date": [date(2025, 1, 13), date(2025, 6, 11), date(2026, 1, 8),
-                                                 date(2026, 3, 1), date(2025, 1, 13)],
+                                                 date(2026, 3, 1), date(2025, 1, 13), date(2025, 12, 19),
+                                                 date(2025, 12, 29)],
                          # AP numbers begin the year at 1: a range of the year's own, which no other year takes.
-                         "starts_afresh": [False, False, False, False, True]})
+                         "starts_afresh": [False, False, False, False, True, False, False]})
     marked = _gaps_at_year_boundaries(gaps, facts)
-    assert marked["at_year_boundary"].to_list() == [True, False, True, False, False]
+    assert marked["at_year_boundary"].to_list() == [True, False, True, True, False, False, True]
 
 
 def test_a_sequence_that_begins_the_year_at_the_start_of_a_range_is_the_year_s_own() -> None:
@@ -580,6 +585,7 @@ def test_standard_patterns_are_the_same_however_the_entries_are_split() -> None:
     journals = pl.DataFrame({
         "entity_id": ["E1"] * len(days) * 2,
         "entered_by": ["ANNA", "BEN"] * len(days),
+        "source": ["GJ", None] * len(days),
         "debit_account": ["2100"] * len(days) * 2,
         "credit_account": ["1000", "1000", "1000", "4000"] * (len(days) // 2) + ["1000", "1000"] * (len(days) % 2),
         "effective_date": [d for d in days for _ in range(2)],

@@ -1216,7 +1216,8 @@ def test_treasury_s_payroll_funding_is_a_standard_entry_whose_size_and_cash_acco
         scores = scores_of(funding, test_id, KEYS)
         assert scores.height == 72 and (scores["test_scores"] == STANDARD_ENTRY_STRENGTH).all(), test_id
     reasons = funding.select(pl.col("explanations").list.join(" | "))["explanations"]
-    assert reasons.str.contains("a standard entry: bcooper@psg.example keyed 1020-000 / 1010-000 in 12 months").all()
+    assert reasons.str.contains("a standard entry: bcooper@psg.example keyed Journal 1020-000 / 1010-000 in 12 months",
+                                literal=True).all()
 
 
 def test_an_accrual_inflated_far_beyond_its_other_months_is_not_standard(run: Run) -> None:

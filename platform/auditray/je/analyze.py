@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -423,20 +423,27 @@ def tests_not_run(settings: JETestSettings, coverage: dict[str, int], rows: int,
     return reasons
 
 
+# Days before the fiscal year end from which the next year's first entries may be keyed (a payroll run for the
+# first days of the new year, processed before the old one ends).
+YEAR_END_LEAD_DAYS = 3
+
+
 def _gaps_at_year_boundaries(gaps: pl.DataFrame, facts: dict[str, EntityFacts]) -> pl.DataFrame:
     """``at_year_boundary``: the hole's numbers were taken while two fiscal years were open at once.
 
     Where one number range runs on across the years, the entries of the previous year's close, keyed in the
-    first weeks of this year, and the next year's first entries, keyed during this year's close, take numbers
-    between this year's: the export of one year shows holes there that no one deleted. A hole counts as such
-    when the entries either side of it were keyed around such a window (this year's start up to as many days
-    after it as the close takes, or this year's end up to the closing date) and its sequence does not begin
-    the year afresh (a range of the year's own, ``stats.sequence_numbers``); it still trips sequence_gap,
-    weakly (``rules.YEAR_BOUNDARY_GAP_STRENGTH``): the auditor checks it against the neighbouring year.
+    first weeks of this year, and the next year's first entries, keyed from just before this year's end (a
+    payroll run processed ahead) and during its close, take numbers between this year's: the export of one
+    year shows holes there that no one deleted. A hole counts as such when the entries either side of it were
+    keyed around such a window (this year's start up to as many days after it as the close takes, or from
+    ``YEAR_END_LEAD_DAYS`` before this year's end onwards: every entry of this year keyed after its end, by
+    the closing date or later, is keyed among the next year's) and its sequence does not begin the year
+    afresh (a range of the year's own, ``stats.sequence_numbers``); it still trips sequence_gap, weakly
+    (``rules.YEAR_BOUNDARY_GAP_STRENGTH``): the auditor checks it against the neighbouring year.
     """
     windows = pl.DataFrame(
-        [(e, f.fiscal_year_start, f.fiscal_year_start + (f.closing_date - f.fiscal_year_end), f.fiscal_year_end,
-          f.closing_date) for e, f in facts.items()],
+        [(e, f.fiscal_year_start, f.fiscal_year_start + (f.closing_date - f.fiscal_year_end),
+          f.fiscal_year_end - timedelta(days=YEAR_END_LEAD_DAYS), date.max) for e, f in facts.items()],
         schema={"entity_id": pl.String, "_start_from": pl.Date, "_start_to": pl.Date, "_end_from": pl.Date,
                 "_end_to": pl.Date}, orient="row")
     before, after = pl.col("previous_entry_date"), pl.col("entry_date")
@@ -785,7 +792,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
             "duplicates": duplicates.filter(pl.col("entity_id") == entity).height,
             "standard_entry_patterns": {
                 "count": patterns.height,
-                "examples": [f"{p['entered_by']} keyed {p['debit_account']} / {p['credit_account']} in "
+                "examples": [f"{p['entered_by']} keyed {p['pattern_source'] + ' ' if p['pattern_source'] else ''}"
+                             f"{p['debit_account']} / {p['credit_account']} in "
                              f"{p['pattern_months']} months, up to {money_text(p['pattern_top_cents'])}"
                              for p in patterns.head(10).iter_rows(named=True)],
             },
@@ -835,7 +843,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
             "min_months": settings.standard_entry_min_months,
             "max_spread": settings.standard_entry_max_spread,
             "amount_tolerance": settings.standard_entry_amount_tolerance,
-            "basis": "one user's entries to one main debit and credit account keyed in at least min_months "
+            "basis": "one user's entries from one source to one main debit and credit account keyed in at least min_months "
                      "different months, the middle half of the months' largest amounts within a factor max_spread "
                      "(AS 2401 .58, ISA 240 A42: standard entries); an entry of such a pattern, "
                      "no larger than amount_tolerance times the pattern's largest amount in any other month and "

@@ -19,7 +19,7 @@ from datetime import date, time
 import polars as pl
 
 from auditray.je.catalogue import TESTS
-from auditray.je.stats import PATTERN_KEYS, account_group, pattern_month
+from auditray.je.stats import PATTERN_KEYS, account_group, pattern_month, pattern_source
 
 # Of identical entries, the first keyed is the likelier original.
 FIRST_OF_DUPLICATES_STRENGTH = 0.8
@@ -123,12 +123,12 @@ def _day_table(ctx: EntryContext) -> pl.DataFrame:
                                  coalesce=True).unique(keys, keep="first"))
 
 
-_JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "debit_account", "credit_account", "effective_date",
-              "entry_date", "debit_cents")
+_JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "source", "debit_account", "credit_account",
+              "effective_date", "entry_date", "debit_cents")
 _KEY_SEED = 240_161
 # Every column that is part of a context table's key.
-_HASHED_KEYS = ("entity_id", "journal_id", "entered_by", "debit_account", "credit_account", "debit_group",
-                "credit_group", "ending_cents", "effective_date", "entry_date")
+_HASHED_KEYS = ("entity_id", "journal_id", "entered_by", "pattern_source", "debit_account", "credit_account",
+                "debit_group", "credit_group", "ending_cents", "effective_date", "entry_date")
 
 
 def hashed(columns: Sequence[str]) -> dict[str, pl.Expr]:
@@ -237,7 +237,7 @@ def with_context(journals: pl.DataFrame, ctx: EntryContext, tables: ContextTable
     keys = journals.select(_JOIN_KEYS).with_columns(
         debit_group=account_group(pl.col("debit_account"), digits),
         credit_group=account_group(pl.col("credit_account"), digits),
-        ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents)
+        ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents, pattern_source=pattern_source())
     keys = keys.with_columns(**hashed(_HASHED_KEYS))
     context = pl.concat([keys.select("debit_group", "credit_group", "ending_cents"), *tables.join(keys)],
                         how="horizontal")
@@ -354,6 +354,11 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     ).with_columns(lag_days=lag)
 
 
+def _source_named() -> pl.Expr:
+    """"SOURCE " where the entry has a source: the pattern is of that kind of entry."""
+    return pl.when(pl.col("source").is_not_null()).then(pl.format("{} ", pl.col("source"))).otherwise(pl.lit(""))
+
+
 def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     """``x_<id>``: one sentence per tripped test, for the entries that tripped at least one."""
     money = money_expr
@@ -378,8 +383,8 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
                                                                       default=None)
     # Why a standard entry's size, account or date counted weakly, checkable against the ledger.
     standard = (pl.when(pl.col("standard_entry"))
-                .then(pl.format("; a standard entry: {} keyed {} / {} in {} months, up to {} in another month",
-                                pl.col("entered_by"), pl.col("debit_account"), pl.col("credit_account"),
+                .then(pl.format("; a standard entry: {} keyed {}{} / {} in {} months, up to {} in another month",
+                                pl.col("entered_by"), _source_named(), pl.col("debit_account"), pl.col("credit_account"),
                                 pl.col("pattern_months"), money(pl.col("pattern_usual_cents"))))
                 .otherwise(pl.lit("")))
     texts = {

@@ -254,8 +254,8 @@ class JETestSettings(EntityOverrides):
     recurring_ending_modulus: Decimal = Field(default=Decimal("1000.00"), gt=0)
     recurring_ending_min_entries: int = Field(default=3, ge=2)
     duplicate_same_effective_date: bool = True
-    # Standard entries (AS 2401 .58, ISA 240 A42): one user's entries to one main debit and credit account in
-    # at least this many different months, in steady amounts (the middle half of the months' largest amounts
+    # Standard entries (AS 2401 .58, ISA 240 A42): one user's entries from one source to one main debit and
+    # credit account in at least this many different months, in steady amounts (the middle half of the months' largest amounts
     # within a factor ``standard_entry_max_spread``), no larger than ``standard_entry_amount_tolerance`` times
     # the pattern's largest amount in any other month, and no smaller than the middle half's lower end divided
     # by ``standard_entry_max_spread``. Their large amount, sensitive account and period-end

@@ -333,7 +333,14 @@ def ending_groups(modulus_cents: int) -> BatchComputation:
                             columns=(*ENDING_KEYS[:4], "manual", "debit_cents"))
 
 
-PATTERN_KEYS = ("entity_id", "entered_by", "debit_account", "credit_account")
+# A pattern is one user's entries of one kind (their source: an invoice run and a manual journal to the same
+# accounts are different entries, AS 2401 .58's standard and nonstandard) to one main debit and credit account.
+PATTERN_KEYS = ("entity_id", "entered_by", "pattern_source", "debit_account", "credit_account")
+
+
+def pattern_source() -> pl.Expr:
+    """The entry's source, "" where the ledger has none: a ledger without sources still has patterns."""
+    return pl.col("source").fill_null("").alias("pattern_source")
 
 
 def pattern_month() -> pl.Expr:
@@ -343,8 +350,8 @@ def pattern_month() -> pl.Expr:
 
 
 def standard_patterns(min_months: int, max_spread: float) -> BatchComputation:
-    """The entity's standard entries (AS 2401 .58, ISA 240 A42): one user's entries to one main debit and
-    credit account, keyed in at least ``min_months`` different months, in steady amounts (the middle half of
+    """The entity's standard entries (AS 2401 .58, ISA 240 A42): one user's entries from one source to one
+    main debit and credit account, keyed in at least ``min_months`` different months, in steady amounts (the middle half of
     the months' largest amounts within a factor ``max_spread``), such as a monthly accrual, its reversal or a
     payroll funding transfer. Entries that merely share a user and accounts, in amounts all over the place
     (one person's manual postings of every kind to an accrual account), are not a pattern.
@@ -357,6 +364,7 @@ def standard_patterns(min_months: int, max_spread: float) -> BatchComputation:
     entries were split.
     """
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
+        journals = journals.with_columns(pattern_source())
         complete = pl.all_horizontal([pl.col(k).is_not_null() for k in (*PATTERN_KEYS, "effective_date")])
         return grouping.group_by(journals.filter(complete).with_columns(pattern_month=pattern_month()),
                                  (*PATTERN_KEYS, "pattern_month"), pl.col("debit_cents").max().alias("max_cents"))
@@ -379,7 +387,8 @@ def standard_patterns(min_months: int, max_spread: float) -> BatchComputation:
                 .drop("_high"))
 
     return BatchComputation("je_standard_patterns", map=mapper, combine=combine, sort_by=PATTERN_KEYS,
-                            columns=(*PATTERN_KEYS, "effective_date", "debit_cents"))
+                            columns=(*(k for k in PATTERN_KEYS if k != "pattern_source"), "source",
+                                     "effective_date", "debit_cents"))
 
 
 def together(computations: Mapping[str, BatchComputation], run: Callable[[BatchComputation], pl.DataFrame],
