@@ -49,8 +49,9 @@ DEFAULT_WEAK_KEYWORDS: tuple[str, ...] = ("write off", "write-off", "writeoff", 
 # Account names that mark a cash, revenue or equity account when no chart of accounts says so
 # (AS 2401 .62: accounts susceptible to management override; ISA 240 A45).
 DEFAULT_SENSITIVE_NAME_PATTERNS: tuple[str, ...] = (
-    r"\brevenue", r"^sales\b", r"\b(net|gross|product|service|total|export|domestic) sales\b",
-    r"\bsales (revenue|income)\b", r"\bturnover\b", r"^cash\b", r"\bcash (at|in) bank", r"\bpetty cash\b",
+    # "Sales" wherever it stands ("Merchandise Sales - Stores", "Wholesale Sales"), unless the name says it is
+    # sales tax, a reserve or a cost of selling (the exclusions below).
+    r"\brevenue", r"\bsales\b", r"\bturnover\b", r"^cash\b", r"\bcash (at|in) bank", r"\bpetty cash\b",
     r"^bank\b", r"\bbank account", r"\bchecking\b", r"\bsavings\b", r"\bmoney market\b", r"\bequity\b",
     r"retained earnings", r"share capital",
     r"(common|capital|preferred|treasury) stock", r"paid-in", r"\bapic\b", r"\bdividends? (declared|paid)",
@@ -71,6 +72,13 @@ DEFAULT_SENSITIVE_NAME_EXCLUSIONS: tuple[str, ...] = (
     r"\bother income", r"income tax", r"\bnet income", r"comprehensive income", r"income summary",
     r"deferred income", r"unearned", r"accrued income", r"investment income", r"dividend income", r"\bgains?\b",
     r"\blosse?s?\b",
+    # Sales that are not sales: taxes collected on them, reserves against their returns (a liability; a
+    # reserve of equity stays sensitive), the people and promotion selling them.
+    r"sales tax", r"\buse tax", r"returns? (reserve|provision|liability)",
+    r"reserve for (sales )?returns", r"refund liabilit", r"salar", r"\bwages?\b", r"\bbonus", r"incentive",
+    r"marketing", r"promotion", r"\bon sales\b",
+    # "Sales" as the department an expense is kept for ("Payroll taxes - sales", "Travel (Sales)").
+    r"[-\u2013(/,:]\s*sales\b",
 )
 DEFAULT_SUSPENSE_NAME_PATTERNS: tuple[str, ...] = (
     r"suspense", r"unidentified", r"unallocated", r"unapplied", r"unreconciled", r"to be cleared",
@@ -80,8 +88,7 @@ DEFAULT_SUSPENSE_NAME_PATTERNS: tuple[str, ...] = (
     r"ask my accountant", r"uncategori[sz]ed",
 )
 DEFAULT_REVENUE_NAME_PATTERNS: tuple[str, ...] = (
-    r"\brevenue", r"^sales\b", r"\b(net|gross|product|service|total|export|domestic) sales\b", r"\bturnover\b",
-    r"\bincome\b")
+    r"\brevenue", r"\bsales\b", r"\bturnover\b", r"\bincome\b")
 # User names of interfaces and scheduled jobs: their entries are system-generated, not keyed by a person.
 # Matched on the lower-cased name; a prefix may follow a Windows domain (``CORP\svc_billing``).
 DEFAULT_SYSTEM_USER_PATTERNS: tuple[str, ...] = (
