@@ -682,3 +682,28 @@ def test_a_weekday_as_quiet_week_after_week_is_a_short_day_not_a_run_of_holidays
     assert [d["date"] for d in analysis.population["closed_days"]["days"]] == ["2025-03-18"]
     fridays = analysis.entries.filter(pl.col("effective_date").dt.weekday() == 5)
     assert fridays.height == 3 and fridays["tests"].list.len().sum() == 0
+
+
+def test_the_weekend_days_a_store_s_interfaces_work_are_found_apart_from_its_people_s() -> None:
+    """A retailer's point of sale posts every Saturday; its people keyed on three Sundays: only the Saturdays of
+    the interfaces are worked days (their postings then trip nothing), a person's Sunday entry is still unusual."""
+    from auditray.je.facts import worked_weekdays
+
+    facts = {"E1": EntityFacts(entity_id="E1", journals=10, manual_journals=0, fiscal_year_start=date(2025, 1, 1),
+                               fiscal_year_end=date(2025, 12, 31), closing_date=date(2026, 1, 30),
+                               period_end_dates=[], high_value_cents=1, backdated_days=30,
+                               period_end_amount_cents=1, unusual_user_max_journals=1, seldom_account_max_journals=1,
+                               rare_pair_max_journals=1, rare_group_pair_max_journals=1, authorised_posters=None)}
+    days = [date(2025, 1, 1) + timedelta(days=d) for d in range(365)]
+    saturdays = [d for d in days if d.isoweekday() == 6]
+    sundays = [d for d in days if d.isoweekday() == 7][:3]
+    weekdays = [d for d in days if d.isoweekday() <= 5]
+    rows = ([(d, False) for d in saturdays[:40]] + [(d, True) for d in sundays] + [(d, True) for d in weekdays]
+            + [(date(2026, 1, 3), False)])  # after the year end: not counted
+    journals = pl.DataFrame(rows, schema={"entry_date": pl.Date, "manual": pl.Boolean}, orient="row").with_columns(
+        entity_id=pl.lit("E1"))
+    found = worked_weekdays(journals, facts, [1, 2, 3, 4, 5])
+    assert found.rows() == [("E1", False, 6, 40, 52)]
+    # 20 of 52 Saturdays is not a working day; nor is anything when the business week has no day off.
+    assert worked_weekdays(journals.filter(pl.col("entry_date") > saturdays[19]), facts, [1, 2, 3, 4, 5]).is_empty()
+    assert worked_weekdays(journals, facts, [1, 2, 3, 4, 5, 6, 7]).is_empty()

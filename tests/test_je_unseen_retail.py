@@ -1162,13 +1162,6 @@ def test_entries_keyed_after_the_close_into_the_closed_year_trip_post_closing_in
 UNFOUND = "the ten plants no test finds (recurring_ending 5, split_entry 3, suspicious_keyword 2: see above) score 0"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "92 of the 105 planted entries in the riskiest 255 (87.6 %): " + UNFOUND + "; and three of the five entries "
-    "finance users keyed on a Saturday or Sunday rank 274, 304 and 305: auditray/je/scoring.py weigh_by_prevalence "
-    "scales weekend_posting's weight 0.5 by sqrt(common_test_share 0.02 / share) over every entry that tripped it, "
-    "whatever its strength, and the POS, WMS and rent postings keyed at weekends (system strength 0.3, see the "
-    "share check below) make that share 13.1 % of HPO-RET's entries and 4.8 % of HPO-DIST's: a person's Sunday "
-    "entry at full strength scores 0.196 in HPO-RET and 0.323 in HPO-DIST"))
 def test_the_riskiest_one_percent_holds_nine_in_ten_planted_entries(run: Run) -> None:
     """The project's own bar for its generated ledgers (tests/test_je_detection.py)."""
     assert run.figures["planted"] <= run.figures["top_1pct"]["entries"]
@@ -1208,15 +1201,7 @@ def test_a_clean_entry_does_not_trip_a_test_it_has_no_reason_to_trip(run: Run, t
 
 
 CLEAN_SHARE = 0.03
-SHARE_GAPS: dict[str, str] = {
-    "weekend_posting": (
-        "13.1 % of HPO-RET's clean entries and 4.8 % of HPO-DIST's, all at the catalogue's system strength 0.3: "
-        "auditray/je/rules.py score_entries trips every entry keyed on a day outside settings.business_weekdays "
-        "(Monday-Friday), whoever keyed it: the POS summaries synced at 2-3 am on Saturdays and Sundays (1,679), "
-        "the leases generated on a 1st that falls at a weekend (68), the DC's Saturday receipts (409), the Shopify "
-        "summaries (104) and the WMS shipments (61). Nothing infers the weekdays a client's stores and systems "
-        "work, as facts.worked_holidays does for holidays (it finds the five holidays the office works exactly)"),
-}
+SHARE_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("test_id", [
@@ -1244,6 +1229,18 @@ def test_the_stores_weekend_and_holiday_sales_are_not_rated_high(run: Run) -> No
     assert selling.height > 2_500
     high = selling.filter(pl.col("risk_band") == "high")
     assert high.height == 0, high.group_by("stream", "effective_date").len().head(8).to_dicts()
+
+
+def test_the_weekends_the_stores_systems_work_are_found_and_the_office_s_are_not(run: Run) -> None:
+    """The POS posts every Saturday and Sunday; the finance team keys nothing at weekends but the planted entries."""
+    worked = {(d["entity_id"], d["by"], d["weekday"]) for d in run.population["weekdays_worked"]["days"]}
+    assert {(RET, "interfaces", "Saturday"), (RET, "interfaces", "Sunday")} <= worked, sorted(worked)
+    assert not {w for w in worked if w[1] == "people"}, sorted(worked)
+
+
+def test_a_finance_user_s_weekend_entry_trips_the_weekend_test_in_full_though_the_stores_sell_then(run: Run) -> None:
+    scores = _score(run, "weekend_posting").filter(pl.col("kind") == "weekend_posting")
+    assert scores.height == 5 and scores["test_scores"].min() == 1.0, scores.select("journal_id", "test_scores")
 
 
 def test_a_clean_interface_posting_on_an_ordinary_day_trips_no_timing_test(run: Run) -> None:

@@ -51,6 +51,7 @@ from auditray.je.facts import (
     CLOSED_WEEKDAY_MAX_SHARE,
     WORKED_HOLIDAY_SHARE,
     WORKED_HOUR_SHARE,
+    WORKED_WEEKDAY_SHARE,
     EntityFacts,
     approval_limits,
     classify_accounts,
@@ -67,6 +68,7 @@ from auditray.je.facts import (
     weak_keywords,
     worked_holidays,
     worked_hours,
+    worked_weekdays,
 )
 from auditray.je.lines import line_flags
 from auditray.je.population import (
@@ -296,6 +298,10 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
                          settings.business_weekdays)
     hours = [] if stated_hours else worked_hours(journals, (settings.business_hours_start,
                                                             settings.business_hours_end))
+    # And the days outside the business week that its interfaces, or its people, visibly work (a store's point of
+    # sale on Sundays), unless the engagement stated its business week.
+    weekdays = worked_weekdays(journals.clear() if "business_weekdays" in settings.model_fields_set else journals,
+                               facts, settings.business_weekdays)
     gaps = _gaps_at_year_boundaries(sequence.filter(pl.col("missing") <= settings.sequence_gap_max_missing), facts)
     context = rules.EntryContext(
         facts=facts_frame(facts),
@@ -325,6 +331,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         holidays=holidays,
         worked_holidays=worked,
         worked_hours=hours,
+        worked_weekdays=weekdays,
         business_weekdays=list(settings.business_weekdays),
         business_hours=(settings.business_hours_start, settings.business_hours_end),
         keyword_regex=keyword_regex(settings),
@@ -380,7 +387,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         sequence=sequence, gaps=gaps, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
         prevalence=prevalence_table, worked=worked, hours=hours, standard=standard,
-        closed=closed)
+        closed=closed, weekdays=weekdays)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
                       accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
@@ -746,7 +753,8 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
                        prevalence: pl.DataFrame, worked: Sequence[date] = (),
-                       hours: Sequence[int] = (), standard: pl.DataFrame, closed: pl.DataFrame) -> dict[str, Any]:
+                       hours: Sequence[int] = (), standard: pl.DataFrame, closed: pl.DataFrame,
+                       weekdays: pl.DataFrame) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
     entities: dict[str, Any] = {}
     totals = accounts.group_by("entity_id").agg(
@@ -850,6 +858,16 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                      "no smaller than the lower quartile of its months' largest amounts divided by max_spread, "
                      f"trips high_value, manual_to_sensitive_account and period_end at {rules.STANDARD_ENTRY_STRENGTH} "
                      "strength (0 months: not recognised)",
+        },
+        "weekdays_worked": {
+            "days": [{"entity_id": r["entity_id"], "by": "people" if r["worked_manual"] else "interfaces",
+                      "weekday": rules.ISO_DAY_NAMES[r["entry_weekday"]], "dates_keyed": r["worked_weekday_dates"],
+                      "dates": r["weekday_dates"]} for r in weekdays.iter_rows(named=True)],
+            "basis": f"days outside the business week on which an entity's interfaces, or apart from them its people, "
+                     f"keyed entries on at least {WORKED_WEEKDAY_SHARE:.0%} of that weekday's dates in the fiscal "
+                     "year: an interface's posting on a day its interfaces work does not trip weekend_posting, a "
+                     f"person's entry on a day its people work trips it at {rules.WORKED_WEEKDAY_STRENGTH} strength "
+                     "(not inferred when the engagement states its business weekdays)",
         },
         "hours_worked": {
             "hours": [f"{h:02d}:00-{h:02d}:59" for h in hours],

@@ -78,7 +78,9 @@ CATALOGUE: tuple[JETest, ...] = (
     JETest("weekend_posting", "Entered on a weekend (or, more weakly, dated on one)",
            "Entries keyed outside normal working days escape the usual review; a person's entry keyed on a "
            "working day but dated on a weekend counts half, and not at all on a month's first or last day "
-           "(accruals, reversals); an interface's posting merely dated on one (a card payment) not at all.",
+           "(accruals, reversals); an interface's posting merely dated on one (a card payment) not at all. "
+           "On a day off the entity's interfaces visibly work (a store's point of sale on Sundays) their "
+           "postings trip nothing; on one its people visibly work, a person's entry counts weakly.",
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("business_weekdays",), system_strength=0.3),
     JETest("holiday_posting", "Entered on a public holiday (or, more weakly, dated on one)",

@@ -300,6 +300,51 @@ def closed_days(journals: pl.DataFrame, facts: dict[str, EntityFacts], holidays:
             .select(*schema).sort("entity_id", "entry_date"))
 
 
+# A day of the week outside the business week on which an entity's interfaces (or, apart, its people) posted
+# on at least this share of its dates in the fiscal year is a day they work: a store's point of sale, a
+# warehouse's Saturday shift, a nightly interface that runs every day.
+WORKED_WEEKDAY_SHARE = 0.5
+# Fewer of a weekday's dates than this in the fiscal year (a short population) prove nothing.
+WORKED_WEEKDAY_MIN_DATES = 8
+
+
+def worked_weekdays(journals: pl.DataFrame, facts: dict[str, EntityFacts], business_weekdays: list[int]
+                    ) -> pl.DataFrame:
+    """The days outside the business week on which each entity's interfaces, and apart from them its people,
+    post as a matter of course: on at least ``WORKED_WEEKDAY_SHARE`` of that weekday's dates within the fiscal
+    year (up to the last day keyed), counted by entry date.
+
+    A retailer's point of sale posts every Sunday; its finance team does not work Sundays. So an interface's
+    posting on a day its interfaces work trips nothing, and a person's entry on a day the entity's people work
+    (a six-day week) trips weekend_posting weakly (``rules.WORKED_WEEKDAY_STRENGTH``); a person's Sunday entry
+    at the retailer still trips in full. Returns (entity_id, worked_manual, entry_weekday, worked_weekday_dates,
+    weekday_dates).
+    """
+    schema = {"entity_id": pl.String, "worked_manual": pl.Boolean, "entry_weekday": pl.Int8,
+              "worked_weekday_dates": pl.Int64, "weekday_dates": pl.Int64}
+    off = [d for d in range(1, 8) if d not in business_weekdays]
+    if not off or journals.is_empty() or journals["entry_date"].null_count() == journals.height:
+        return pl.DataFrame(schema=schema)
+    years = facts_frame(facts).select("entity_id", "fy_start", "fye")
+    keyed = (journals.lazy().select("entity_id", "entry_date", worked_manual=pl.col("manual").fill_null(True))
+             .drop_nulls("entry_date").join(years.lazy(), on="entity_id", how="inner")
+             .filter(pl.col("entry_date").is_between(pl.col("fy_start"), pl.col("fye"))))
+    last = keyed.group_by("entity_id").agg(pl.col("entry_date").max().alias("_last"))
+    posted = (keyed.filter(pl.col("entry_date").dt.weekday().is_in(off))
+              .group_by("entity_id", "worked_manual", entry_weekday=pl.col("entry_date").dt.weekday())
+              .agg(worked_weekday_dates=pl.col("entry_date").n_unique().cast(pl.Int64)))
+    # Every date of the weekday from the year's start up to the last day keyed in it.
+    dates = (years.lazy().join(last, on="entity_id")
+             .select("entity_id", day=pl.date_ranges("fy_start", pl.min_horizontal("fye", "_last"))).explode("day")
+             .filter(pl.col("day").dt.weekday().is_in(off))
+             .group_by("entity_id", entry_weekday=pl.col("day").dt.weekday())
+             .agg(weekday_dates=pl.len().cast(pl.Int64)))
+    return (posted.join(dates, on=["entity_id", "entry_weekday"], how="inner")
+            .filter((pl.col("weekday_dates") >= WORKED_WEEKDAY_MIN_DATES)
+                    & (pl.col("worked_weekday_dates") >= WORKED_WEEKDAY_SHARE * pl.col("weekday_dates")))
+            .select(*schema).collect().cast(schema).sort("entity_id", "worked_manual", "entry_weekday"))
+
+
 # An hour just outside business hours in which people key at least this share of an ordinary office hour's
 # manual entries (the median hour of the business day) is an hour the accounting team works: the close that
 # runs into the evening, the early shift.

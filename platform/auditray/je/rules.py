@@ -31,6 +31,9 @@ RELATED_GROUPS_STRENGTH = 0.35
 WEAK_KEYWORD_STRENGTH = 0.3
 # A posting on a calendar holiday that the client visibly works (``facts.worked_holidays``).
 WORKED_HOLIDAY_STRENGTH = 0.3
+# A person's entry keyed on a day outside the business week that the entity's people visibly work
+# (``facts.worked_weekdays``: a six-day week). An interface's posting on a day its interfaces work trips nothing.
+WORKED_WEEKDAY_STRENGTH = 0.3
 # A manual entry keyed in an hour next to business hours that the client's people visibly work
 # (``facts.worked_hours``).
 WORKED_HOUR_STRENGTH = 0.3
@@ -83,6 +86,10 @@ class EntryContext:
     weak_keyword_regex: str = "(?!)"  # words routine entries also use: a weak hit
     worked_holidays: list[date] = field(default_factory=list)  # holidays the client visibly works
     worked_hours: list[int] = field(default_factory=list)  # hours next to business hours people visibly work
+    # facts.worked_weekdays: (entity, manual or not, weekday) outside the business week worked as a matter of course
+    worked_weekdays: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"entity_id": pl.String, "worked_manual": pl.Boolean, "entry_weekday": pl.Int8,
+                "worked_weekday_dates": pl.Int64, "weekday_dates": pl.Int64}))
     not_run: dict[str, str] = field(default_factory=dict)
 
 
@@ -124,11 +131,12 @@ def _day_table(ctx: EntryContext) -> pl.DataFrame:
 
 
 _JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "source", "debit_account", "credit_account",
-              "effective_date", "entry_date", "debit_cents")
+              "effective_date", "entry_date", "debit_cents", "manual")
 _KEY_SEED = 240_161
 # Every column that is part of a context table's key.
 _HASHED_KEYS = ("entity_id", "journal_id", "entered_by", "pattern_source", "debit_account", "credit_account",
-                "debit_group", "credit_group", "ending_cents", "effective_date", "entry_date")
+                "debit_group", "credit_group", "ending_cents", "effective_date", "entry_date", "worked_manual",
+                "entry_weekday")
 
 
 def hashed(columns: Sequence[str]) -> dict[str, pl.Expr]:
@@ -173,6 +181,7 @@ def lookups(ctx: EntryContext) -> list[Lookup]:
         # tables: no sort of the whole population).
         (_day_table(ctx), ("entity_id", "effective_date")),
         (ctx.closed_days, ("entity_id", "entry_date")),
+        (ctx.worked_weekdays, ("entity_id", "worked_manual", "entry_weekday")),
     ]
     return [*[Lookup(t, on, True) for t, on in complete], *[Lookup(t, on, False) for t, on in partial]]
 
@@ -237,7 +246,8 @@ def with_context(journals: pl.DataFrame, ctx: EntryContext, tables: ContextTable
     keys = journals.select(_JOIN_KEYS).with_columns(
         debit_group=account_group(pl.col("debit_account"), digits),
         credit_group=account_group(pl.col("credit_account"), digits),
-        ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents, pattern_source=pattern_source())
+        ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents, pattern_source=pattern_source(),
+        worked_manual=pl.col("manual").fill_null(True), entry_weekday=pl.col("entry_date").dt.weekday())
     keys = keys.with_columns(**hashed(_HASHED_KEYS))
     context = pl.concat([keys.select("debit_group", "credit_group", "ending_cents"), *tables.join(keys)],
                         how="horizontal")
@@ -304,7 +314,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "unusual_user": pl.when(unauthorised).then(1.0).when(manual & rare_user).then(user_strength),
         "manual_to_sensitive_account": pl.when(manual & pl.col("sensitive_account").is_not_null()).then(usual),
         "weekend_posting": pl.when(weekday_entry.is_in(off).fill_null(False))
-        .then(_strength("weekend_posting", manual))
+        .then(_strength("weekend_posting", manual) * pl.when(pl.col("worked_weekday_dates").is_null()).then(1.0)
+              .when(manual).then(WORKED_WEEKDAY_STRENGTH).otherwise(0.0))
         .when(weekday_eff.is_in(off)).then(_strength("weekend_posting", manual) * dated_only),
         "holiday_posting": pl.when(pl.col("entry_date").is_in(holidays.implode()).fill_null(False))
         .then(_strength("holiday_posting", manual) * usually_worked("entry_date"))
@@ -416,7 +427,11 @@ def explain_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
                                                  standard),
         "weekend_posting": pl.when(pl.col("entry_date").dt.weekday().is_in(
             [d for d in range(1, 8) if d not in ctx.business_weekdays]).fill_null(False))
-        .then(pl.format("entered on a {} ({})", entry_day_name, pl.col("entry_date")))
+        .then(pl.format("entered on a {} ({}){}", entry_day_name, pl.col("entry_date"),
+                        pl.when(pl.col("worked_weekday_dates").is_not_null())
+                        .then(pl.format(", a day the entity's people work (entries keyed on {} of its {} {}s)",
+                                        pl.col("worked_weekday_dates"), pl.col("weekday_dates"), entry_day_name))
+                        .otherwise(pl.lit(""))))
         .when(pl.col("entry_date").is_null())
         .then(pl.format("effective on a {} ({})", day_name, pl.col("effective_date")))
         .otherwise(pl.format("effective on a {} ({}), entered on a working day ({})", day_name,
