@@ -707,3 +707,14 @@ def test_the_weekend_days_a_store_s_interfaces_work_are_found_apart_from_its_peo
     # 20 of 52 Saturdays is not a working day; nor is anything when the business week has no day off.
     assert worked_weekdays(journals.filter(pl.col("entry_date") > saturdays[19]), facts, [1, 2, 3, 4, 5]).is_empty()
     assert worked_weekdays(journals, facts, [1, 2, 3, 4, 5, 6, 7]).is_empty()
+
+
+def test_a_keyword_counts_from_the_start_of_a_word_not_inside_a_vendor_s_name(clean: list[dict]) -> None:
+    """'Danbury' holds 'bury' and 'Plugin' holds 'plug': neither is a sign; 'Plugged', 'backdated' and 'bury' are."""
+    rows = _replace(clean, 100, journal(100, date(2025, 5, 14), [("6100", "812.40"), ("2000", "-812.40")],
+                                        header="Danbury Plumbing - Plugin valve repair"))
+    rows = _replace(rows, 101, journal(101, date(2025, 5, 15), [("6100", "640.10"), ("2000", "-640.10")],
+                                       header="Plugged the difference, bury it in repairs"))
+    analysis = run(rows)
+    assert "suspicious_keyword" not in tripped(analysis, "JE000100")
+    assert "suspicious_keyword" in tripped(analysis, "JE000101")

@@ -1113,10 +1113,6 @@ KIND_GAPS: dict[str, str] = {
         "entries Dr 61400 / Cr 20000 of 3,612.75, 4,112.75, 5,212.75, 7,412.75 and 9,812.75 all end in 12.75 but "
         "fall in five groups of one (612.75, 112.75, ...), each below recurring_ending_min_entries = 3; no shorter "
         "ending (the last two digits, Nigrini's last-two-digits test) is tried. None of them trips any test (risk 0)"),
-    "suspicious_keyword": (
-        "settings.DEFAULT_SUSPICIOUS_KEYWORDS hold no wording of earnings targets or hiding: 'Adjust margin to hit "
-        "forecast' and 'Bury freight variance in repairs' trip nothing (risk 0, ranks 3,686 and 4,003); 'Plug ...', "
-        "'Per CFO - do not reverse' and '... squeeze difference' are found"),
     "split_entry": (
         "auditray/je/analyze.py _split_groups keeps only parts of at least settings.split_entry_min_share = 0.5 of "
         "the limit (25,000.00 of the 50,000.00 read from the approvals): j.ramirez's three accruals of 24,880.40, "
@@ -1159,16 +1155,12 @@ def test_entries_keyed_after_the_close_into_the_closed_year_trip_post_closing_in
 
 # The riskiest entries hold the planted ones.
 
-UNFOUND = "the ten plants no test finds (recurring_ending 5, split_entry 3, suspicious_keyword 2: see above) score 0"
-
-
 def test_the_riskiest_one_percent_holds_nine_in_ten_planted_entries(run: Run) -> None:
     """The project's own bar for its generated ledgers (tests/test_je_detection.py)."""
     assert run.figures["planted"] <= run.figures["top_1pct"]["entries"]
     assert run.figures["top_1pct"]["share"] >= 0.9, run.figures["top_1pct"]
 
 
-@pytest.mark.xfail(strict=True, reason="95 of the 105 planted entries in the riskiest 1,275 (90.5 %): " + UNFOUND)
 def test_the_riskiest_five_percent_holds_nearly_every_planted_entry(run: Run) -> None:
     assert run.figures["top_5pct"]["share"] >= 0.95, run.figures["top_5pct"]
 

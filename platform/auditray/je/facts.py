@@ -663,9 +663,25 @@ def _entity_policies(posters: pl.DataFrame, common: Sequence[int]) -> dict[str, 
             for entity, low, high, people in pooled.select("entity_id", "low", "high", "people").iter_rows()}
 
 
+# The endings a keyword may take and still be the word: "plugged", "backdating", "bribery", "concealment".
+_ENDINGS = r"(?:s|es|d|ed|ged|ing|ging|ment|ments|ry|ery|ly)?"
+
+
+def _word(keyword: str) -> str:
+    """One literal keyword as a pattern of whole words, inflections allowed: "plug" is in "Plugged the
+    difference" but neither in "Plugin licence" nor in "unplugged", "bury" not in "Danbury Plumbing"."""
+    start = r"\b" if re.match(r"\w", keyword) else ""
+    if not re.search(r"\w$", keyword):
+        return start + re.escape(keyword)
+    if keyword.endswith("e"):
+        # "backdate": "backdates", "backdated", "backdating"; "bribe": "bribery".
+        return start + re.escape(keyword[:-1]) + r"(?:e(?:s|d|ment|ments|ry|ly)?|ing)\b"
+    return start + re.escape(keyword) + _ENDINGS + r"\b"
+
+
 def _words(words: list[str]) -> str:
-    """Literal words or phrases as one case-insensitive pattern."""
-    return regex_any([re.escape(k) for k in words])
+    """Literal words or phrases as one case-insensitive pattern of whole words (``_word``)."""
+    return regex_any([_word(k) for k in words])
 
 
 def keyword_regex(settings: JETestSettings) -> str:

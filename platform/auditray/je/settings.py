@@ -40,6 +40,10 @@ DEFAULT_SUSPICIOUS_KEYWORDS: tuple[str, ...] = (
     "balancing figure", "top side", "top-side", "topside", "cookie jar", "off the books", "off-book", "kickback",
     "bribe", "facilitation payment", "conceal", "backdate", "back-date", "verbal approval", "approved verbally",
     "no support", "unsupported",
+    # Earnings targets and hiding (each from the start of a word: "bury" is not in "Danbury").
+    "hit forecast", "hit the forecast", "hit target", "hit the target", "hit budget", "hit the budget",
+    "hit the number", "make the number", "meet guidance", "meet consensus", "window dressing", "smooth earnings",
+    "earnings management", "bury", "buried",
 )
 # Words worth a look that routine entries also use (receivables written off, coding corrections): an entry
 # whose description has only these trips the keyword test weakly (``rules.WEAK_KEYWORD_STRENGTH``). A word
