@@ -718,3 +718,19 @@ def test_a_keyword_counts_from_the_start_of_a_word_not_inside_a_vendor_s_name(cl
     analysis = run(rows)
     assert "suspicious_keyword" not in tripped(analysis, "JE000100")
     assert "suspicious_keyword" in tripped(analysis, "JE000101")
+
+
+def test_an_entry_split_in_three_parts_each_under_half_the_limit_is_a_split(clean: list[dict]) -> None:
+    """67,436.25 keyed as three accruals under a 50,000.00 limit: each part is under half the limit, yet a
+    real third of the total. A small unrelated entry the same day beside two parts that stay under the limit
+    together is not."""
+    def keyed(first: int, day: date, amounts: tuple[str, ...]) -> list[dict]:
+        return [r for k, amount in enumerate(amounts)
+                for r in journal(first + k, day, [("6000", amount), ("2000", f"-{amount}")], user="DAVID",
+                                 at=time(10, 10 + k))]
+
+    rows = clean + keyed(701, date(2025, 5, 13), ("24880.40", "22615.75", "19940.10")) \
+        + keyed(711, date(2025, 6, 11), ("24880.40", "22615.75", "4000.00"))
+    analysis = run(rows, entities={ENTITY: {"approval_limit": "50000.00"}})
+    assert all("split_entry" in tripped(analysis, f"JE{n:06d}") for n in (701, 702, 703))
+    assert not any("split_entry" in tripped(analysis, f"JE{n:06d}") for n in (711, 712, 713))

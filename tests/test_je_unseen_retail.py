@@ -1113,12 +1113,6 @@ KIND_GAPS: dict[str, str] = {
         "entries Dr 61400 / Cr 20000 of 3,612.75, 4,112.75, 5,212.75, 7,412.75 and 9,812.75 all end in 12.75 but "
         "fall in five groups of one (612.75, 112.75, ...), each below recurring_ending_min_entries = 3; no shorter "
         "ending (the last two digits, Nigrini's last-two-digits test) is tried. None of them trips any test (risk 0)"),
-    "split_entry": (
-        "auditray/je/analyze.py _split_groups keeps only parts of at least settings.split_entry_min_share = 0.5 of "
-        "the limit (25,000.00 of the 50,000.00 read from the approvals): j.ramirez's three accruals of 24,880.40, "
-        "22,615.75 and 19,940.10 keyed on one day to 61700 / 20500 (67,436.25 together) are each below half the "
-        "limit and are never grouped (risk 0); k.obrien's two parts of 31,204.55 and 27,880.90 are found. Any "
-        "three-way split of up to 75,000.00 escapes"),
 }
 
 

@@ -1016,7 +1016,8 @@ CLEAN_GAPS = {
     "split_entry": (
         "auditray/je/analyze.py _split_groups, with no approvals in the ledger, tries every "
         "DEFAULT_COMMON_APPROVAL_LIMITS down to 1,000.00: two vendor invoices an AP clerk keys (FB60, KR) to one "
-        "account on one day are a 'split' whenever together they cross one of them (39 clean entries)"),
+        "account on one day are a 'split' whenever together they cross one of them (42 clean entries; 39 before "
+        "splits in k parts of at least half the limit / (k - 1) each were recognised)"),
     "holiday_posting": (
         "auditray/je/facts.py holidays_for uses the US federal calendar: a closing entry keyed on 19 January 2026 "
         "(Martin Luther King Day, a working Monday in Munich; too few January entries for worked_holidays to see "

@@ -489,7 +489,10 @@ def _copies(journals: pl.DataFrame, groups: pl.DataFrame, same_date: bool) -> pl
 
 def _split_groups(same_day: pl.DataFrame, limits: pl.DataFrame, settings: JETestSettings) -> pl.DataFrame:
     """Entries split to stay under an approval limit: one user, one day, the same accounts, each part below
-    the limit and at least ``split_entry_min_share`` of it, together above it.
+    the limit, together above it, and each part a real share of it: of a split in k parts, each at least
+    ``split_entry_min_share`` of the limit / (k - 1) (two halves of 0.5 or more; three parts of 0.25 or more, as
+    67,436.25 keyed as 24,880.40 + 22,615.75 + 19,940.10 under 50,000.00). The parts are the largest entries
+    of the day's group, as many as meet that.
 
     The limit is the poster's (stated or read from approvals); without one, each common limit is tried and
     the smallest that fits is named. Returns (entity, journal, split_entries, split_total, split_limit).
@@ -508,12 +511,18 @@ def _split_groups(same_day: pl.DataFrame, limits: pl.DataFrame, settings: JETest
                   .join(common, how="cross")
                   .with_columns(split_limit=pl.coalesce("limit_cents", "common_cents"))
                   .unique([*stats.SPLIT_KEYS, "journal_id", "split_limit"])
-                  .filter((pl.col("debit_cents") < pl.col("split_limit"))
-                          & (pl.col("debit_cents") >= pl.col("split_limit") * settings.split_entry_min_share)))
-    groups = (candidates.group_by(keys).agg(pl.col("journal_id"), split_entries=pl.len().cast(pl.Int64),
-                                            split_total=pl.col("debit_cents").sum())
-              .filter((pl.col("split_entries") >= settings.split_entry_min_entries)
-                      & (pl.col("split_total") > pl.col("split_limit")))
+                  .filter(pl.col("debit_cents") < pl.col("split_limit")))
+    # Within each group, the parts largest first (ties by journal): the k-th part is the smallest of the first
+    # k, so "each of the first k is a real share" is a condition on the k-th alone.
+    ranked = (candidates.sort([*keys, "debit_cents", "journal_id"], descending=[False] * len(keys) + [True, False])
+              .with_columns(_k=pl.int_range(1, pl.len() + 1).over(keys),
+                            _total=pl.col("debit_cents").cum_sum().over(keys)))
+    fits = ((pl.col("_k") >= settings.split_entry_min_entries) & (pl.col("_total") > pl.col("split_limit"))
+            & (pl.col("debit_cents") * (pl.col("_k") - 1) >= pl.col("split_limit") * settings.split_entry_min_share))
+    parts = (ranked.with_columns(_parts=pl.when(fits).then(pl.col("_k")).max().over(keys))
+             .filter(pl.col("_k") <= pl.col("_parts")))
+    groups = (parts.group_by(keys).agg(pl.col("journal_id"), split_entries=pl.len().cast(pl.Int64),
+                                       split_total=pl.col("debit_cents").sum())
               .sort([*stats.SPLIT_KEYS, "split_limit"])
               .unique(list(stats.SPLIT_KEYS), keep="first"))
     return (groups.explode("journal_id").select(list(schema))

@@ -134,7 +134,8 @@ CATALOGUE: tuple[JETest, ...] = (
            settings=("approval_limit", "approval_limits_by_user", "below_approval_share", "common_approval_limits"),
            needs=("entered_by",)),
     JETest("split_entry", "Several entries by one user on one day to the same accounts, together above the limit",
-           "Splitting an entry keeps each part under the approval limit.",
+           "Splitting an entry keeps each part under the approval limit; of a split in k parts each is at least "
+           "split_entry_min_share of the limit / (k - 1).",
            "CAQ practice aid (split transactions); Nigrini ch. 11", 0.7,
            settings=("approval_limit", "split_entry_min_share", "split_entry_min_entries"), needs=("entered_by",)),
     JETest("suspense_account", "Posting to a suspense or unallocated account",

@@ -206,6 +206,8 @@ class JETestSettings(EntityOverrides):
     common_approval_limits: list[Decimal] = Field(
         default_factory=lambda: [Decimal(v) for v in DEFAULT_COMMON_APPROVAL_LIMITS])
     below_approval_share: float = Field(default=0.95, gt=0, lt=1)
+    # Each part of a split in k parts is at least this share of the limit / (k - 1) (0.5: two parts of half the
+    # limit each, three of a quarter).
     split_entry_min_share: float = Field(default=0.5, gt=0, lt=1)
     split_entry_min_entries: int = Field(default=2, ge=2)
 
