@@ -734,3 +734,21 @@ def test_an_entry_split_in_three_parts_each_under_half_the_limit_is_a_split(clea
     analysis = run(rows, entities={ENTITY: {"approval_limit": "50000.00"}})
     assert all("split_entry" in tripped(analysis, f"JE{n:06d}") for n in (701, 702, 703))
     assert not any("split_entry" in tripped(analysis, f"JE{n:06d}") for n in (711, 712, 713))
+
+
+def test_amounts_with_cents_ending_alike_in_their_last_two_digits_and_cents_are_a_recurring_ending(
+        clean: list[dict]) -> None:
+    """3,612.75, 4,112.75 and 9,812.75 by one person to one pair end in 12.75: made up to a pattern. Among the
+    hundreds of invoices a clerk keys to one pair, three alike four-digit endings are chance (one in 10,000
+    each): there the endings are compared on the last three whole digits and the cents, as whole amounts are."""
+    def keyed(first: int, user: str, amounts: list[str]) -> list[dict]:
+        return [r for k, amount in enumerate(amounts)
+                for r in journal(first + k, date(2025, 3, 3) + timedelta(days=k % 200), [("6100", amount),
+                                 ("2000", f"-{amount}")], user=user)]
+
+    busy = [f"{1000 + 37 * k}.{(k * 7) % 100:02d}" for k in range(240)]
+    busy[10], busy[50], busy[90] = "2312.75", "5412.75", "7712.75"
+    rows = clean + keyed(801, "ERIN", ["3612.75", "4112.75", "9812.75"]) + keyed(1001, "FRANK", busy)
+    analysis = run(rows)
+    assert all("recurring_ending" in tripped(analysis, f"JE{n:06d}") for n in (801, 802, 803))
+    assert not any("recurring_ending" in tripped(analysis, f"JE{n:06d}") for n in (1011, 1051, 1091))

@@ -244,6 +244,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     """Everything after the two passes over the lines: statistics, facts, model, judgement, outputs."""
     journals = handed.pop()
     modulus = int(settings.recurring_ending_modulus * 100)
+    cents_modulus = int(settings.recurring_ending_cents_modulus * 100)
     # The digit tests read the lines again and need nothing computed here. Locally they run beside the
     # statistics (polars releases the interpreter lock, and neither keeps both cores busy on its own); on Ray
     # they are two jobs of the cluster's, run before the statistics' jobs rather than competing with them.
@@ -260,7 +261,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         "duplicates": stats.duplicate_groups(settings.duplicate_same_effective_date),
         "sequence": stats.sequence_numbers(),
         "same_day": stats.SAME_DAY_GROUPS,
-        "endings": stats.ending_groups(modulus),
+        "endings": stats.ending_groups(modulus, cents_modulus),
         "standard": stats.standard_patterns(max(settings.standard_entry_min_months, 2),
                                             settings.standard_entry_max_spread),
     }, run_journals, local=journals if chosen == "local" else None)
@@ -317,7 +318,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         splits=_split_groups(same_day, limits, settings),
         endings=endings.filter((pl.col("entries") >= settings.recurring_ending_min_entries)
                                & (pl.col("min_cents") != pl.col("max_cents")))
-        .select(*stats.ENDING_KEYS, ending_entries="entries"),
+        .select(*stats.ENDING_KEYS, "wide_ending_cents", ending_entries="entries"),
         standard=standard,
         standard_tolerance=settings.standard_entry_amount_tolerance,
         standard_spread=settings.standard_entry_max_spread,
@@ -340,6 +341,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         below_approval_share=settings.below_approval_share,
         round_unit_cents=line_rule.round_unit_cents,
         ending_modulus_cents=modulus,
+        ending_cents_modulus_cents=cents_modulus,
         descriptions=line_rule.header_text or line_rule.line_text,
         not_run=not_run,
     )

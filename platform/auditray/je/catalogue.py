@@ -61,9 +61,10 @@ CATALOGUE: tuple[JETest, ...] = (
            "AS 2401 .61(e); ISA 240 A44; Nigrini ch. 8 (round numbers)", 0.5,
            settings=("round_amount_unit",), system_strength=0.3, level="line"),
     JETest("recurring_ending", "Different amounts by one user to the same accounts ending in the same digits",
-           "Consistent ending numbers suggest amounts made up to a pattern.",
+           "Consistent ending numbers suggest amounts made up to a pattern: whole amounts compared on their last "
+           "three whole digits (999.00), amounts with cents on their last two and the cents (12.75).",
            "AS 2401 .61(e) (consistent ending numbers); ISA 240 A44; Nigrini ch. 8 (last-digits)", 0.55,
-           settings=("recurring_ending_modulus", "recurring_ending_min_entries")),
+           settings=("recurring_ending_modulus", "recurring_ending_cents_modulus", "recurring_ending_min_entries")),
     JETest("unusual_user", "Posted by a user who does not usually post, or may not",
            "Entries by individuals who typically do not make journal entries, or are not authorised to.",
            "AS 2401 .61(b); ISA 240 A44; CAQ practice aid (unauthorised posters)", 0.7,

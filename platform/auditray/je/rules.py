@@ -19,7 +19,7 @@ from datetime import date, time
 import polars as pl
 
 from auditray.je.catalogue import TESTS
-from auditray.je.stats import PATTERN_KEYS, account_group, pattern_month, pattern_source
+from auditray.je.stats import PATTERN_KEYS, account_group, amount_ending, pattern_month, pattern_source
 
 # Of identical entries, the first keyed is the likelier original.
 FIRST_OF_DUPLICATES_STRENGTH = 0.8
@@ -80,6 +80,7 @@ class EntryContext:
     below_approval_share: float
     round_unit_cents: int
     ending_modulus_cents: int
+    ending_cents_modulus_cents: int  # amounts with cents end in their digits below this (stats.amount_ending)
     standard_tolerance: float  # a standard entry's amount is at most this times the pattern's other months'
     standard_spread: float  # ... and at least the pattern's lower quartile divided by this
     descriptions: bool = True  # the ledger carries descriptions at all
@@ -135,7 +136,7 @@ _JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "source", "debit_account"
 _KEY_SEED = 240_161
 # Every column that is part of a context table's key.
 _HASHED_KEYS = ("entity_id", "journal_id", "entered_by", "pattern_source", "debit_account", "credit_account",
-                "debit_group", "credit_group", "ending_cents", "effective_date", "entry_date", "worked_manual",
+                "debit_group", "credit_group", "ending_cents", "wide_ending_cents", "effective_date", "entry_date", "worked_manual",
                 "entry_weekday")
 
 
@@ -175,7 +176,8 @@ def lookups(ctx: EntryContext) -> list[Lookup]:
     ]
     partial = [
         (_journal_table(ctx), ("entity_id", "journal_id")),
-        (ctx.endings, ("entity_id", "entered_by", "debit_account", "credit_account", "ending_cents")),
+        (ctx.endings, ("entity_id", "entered_by", "debit_account", "credit_account", "ending_cents",
+                       "wide_ending_cents")),
         (ctx.standard, PATTERN_KEYS),
         # Period-end windows and the next period end of every day (a day calendar, joined like the other
         # tables: no sort of the whole population).
@@ -246,7 +248,8 @@ def with_context(journals: pl.DataFrame, ctx: EntryContext, tables: ContextTable
     keys = journals.select(_JOIN_KEYS).with_columns(
         debit_group=account_group(pl.col("debit_account"), digits),
         credit_group=account_group(pl.col("credit_account"), digits),
-        ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents, pattern_source=pattern_source(),
+        ending_cents=amount_ending(ctx.ending_modulus_cents, ctx.ending_cents_modulus_cents),
+        wide_ending_cents=pl.col("debit_cents") % ctx.ending_modulus_cents, pattern_source=pattern_source(),
         worked_manual=pl.col("manual").fill_null(True), entry_weekday=pl.col("entry_date").dt.weekday())
     keys = keys.with_columns(**hashed(_HASHED_KEYS))
     context = pl.concat([keys.select("debit_group", "credit_group", "ending_cents"), *tables.join(keys)],

@@ -264,7 +264,10 @@ class JETestSettings(EntityOverrides):
 
     # --- Amounts (Nigrini; CAQ practice aid) ---
     round_amount_unit: Decimal = Field(default=Decimal("1000.00"), gt=0)
+    # Whole amounts end in their digits below recurring_ending_modulus (999.00 in 4,999.00); amounts with cents
+    # in their digits below recurring_ending_cents_modulus and their cents (12.75 in 3,612.75).
     recurring_ending_modulus: Decimal = Field(default=Decimal("1000.00"), gt=0)
+    recurring_ending_cents_modulus: Decimal = Field(default=Decimal("100.00"), gt=0)
     recurring_ending_min_entries: int = Field(default=3, ge=2)
     duplicate_same_effective_date: bool = True
     # Standard entries (AS 2401 .58, ISA 240 A42): one user's entries from one source to one main debit and
@@ -301,7 +304,8 @@ class JETestSettings(EntityOverrides):
     entities: dict[str, EntityOverrides] = Field(default_factory=dict)
 
     @field_validator("materiality_revenue_share", "performance_materiality_share", "period_end_materiality_share",
-                     "round_amount_unit", "recurring_ending_modulus", mode="before")
+                     "round_amount_unit", "recurring_ending_modulus", "recurring_ending_cents_modulus",
+                     mode="before")
     @classmethod
     def _no_float_shares(cls, value: Any) -> Any:
         return Decimal(str(value)) if isinstance(value, float) else value
@@ -343,6 +347,9 @@ class JETestSettings(EntityOverrides):
         if self.performance_materiality is not None and self.materiality is not None \
                 and self.performance_materiality > self.materiality:
             raise ValueError("performance_materiality exceeds materiality")
+        if self.recurring_ending_modulus % self.recurring_ending_cents_modulus:
+            raise ValueError("recurring_ending_modulus must be a multiple of recurring_ending_cents_modulus (an "
+                             "amount's whole-amount ending then decides its ending with cents)")
         return self
 
     def for_entity(self, entity_id: str) -> EntityOverrides:

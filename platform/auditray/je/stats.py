@@ -313,23 +313,51 @@ SAME_DAY_GROUPS = BatchComputation(
 ENDING_KEYS = ("entity_id", "entered_by", "debit_account", "credit_account", "ending_cents")
 
 
-def ending_groups(modulus_cents: int) -> BatchComputation:
-    """Manual entries per user and account pair, by the digits their amounts end in (Nigrini's last digits)."""
+# Of one user's manual entries with cents to one account pair, more than this many make a few alike endings of
+# four digits (1 in 10,000) a matter of chance: their endings are compared on the whole-amount modulus alone.
+RECURRING_CENTS_MAX_ENTRIES = 200
+
+
+def amount_ending(modulus_cents: int, cents_modulus_cents: int) -> pl.Expr:
+    """The digits an entry's amount ends in: an amount with cents by its last whole digits below
+    ``cents_modulus_cents`` and its cents (12.75 in 3,612.75, 4,112.75 and 9,812.75), a whole amount by its
+    last whole digits below ``modulus_cents`` (999.00 in 4,999.00 and 7,999.00)."""
+    cents = pl.col("debit_cents")
+    return pl.when(cents % 100 != 0).then(cents % cents_modulus_cents).otherwise(cents % modulus_cents)
+
+
+def ending_groups(modulus_cents: int, cents_modulus_cents: int | None = None) -> BatchComputation:
+    """Manual entries per user and account pair, by the digits their amounts end in (Nigrini's last digits;
+    ``amount_ending``). A user's entries with cents to a pair that has more than ``RECURRING_CENTS_MAX_ENTRIES``
+    of them are grouped on the whole-amount modulus instead: among that many, alike four-digit endings are
+    chance."""
+    cents_modulus = cents_modulus_cents or modulus_cents
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
-        ending = pl.col("debit_cents") % modulus_cents
-        endings = (journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null()
-                                   & (pl.col("debit_cents") >= modulus_cents))
-                   .with_columns(ending_cents=ending).filter(pl.col("ending_cents") != 0))
-        return grouping.group_by(endings, ENDING_KEYS, pl.len().cast(pl.Int64).alias("entries"),
-                                 pl.col("debit_cents").min().alias("min_cents"),
-                                 pl.col("debit_cents").max().alias("max_cents"))
+        cents = pl.col("debit_cents")
+        manual = journals.filter(pl.col("manual") & pl.col("entered_by").is_not_null())
+        endings = (manual.filter(cents >= pl.when(cents % 100 != 0).then(cents_modulus).otherwise(modulus_cents))
+                   .with_columns(ending_cents=amount_ending(modulus_cents, cents_modulus),
+                                 wide_ending_cents=cents % modulus_cents))
+        return grouping.group_by(endings.filter(pl.col("ending_cents") != 0), (*ENDING_KEYS, "wide_ending_cents"),
+                                 pl.len().cast(pl.Int64).alias("entries"), cents.min().alias("min_cents"),
+                                 cents.max().alias("max_cents"))
 
     def combine(partials: pl.DataFrame) -> pl.DataFrame:
-        return partials.group_by(ENDING_KEYS).agg(pl.col("entries").sum(), pl.col("min_cents").min(),
-                                                  pl.col("max_cents").max())
+        # One row per ending and whole-amount ending (the latter decides the former: 100.00 divides 1000.00),
+        # carrying the count of the group the entry belongs to: its ending's, or on a busy pair its whole-amount
+        # ending's.
+        found = partials.group_by(*ENDING_KEYS, "wide_ending_cents").agg(
+            pl.col("entries").sum(), pl.col("min_cents").min(), pl.col("max_cents").max())
+        with_cents = pl.col("ending_cents") % 100 != 0
+        busy = with_cents & (pl.col("entries").filter(with_cents).sum().over(ENDING_KEYS[:4])
+                             > RECURRING_CENTS_MAX_ENTRIES)
+        return found.with_columns(
+            entries=pl.when(busy).then(pl.col("entries")).otherwise(pl.col("entries").sum().over(ENDING_KEYS)),
+            min_cents=pl.when(busy).then(pl.col("min_cents")).otherwise(pl.col("min_cents").min().over(ENDING_KEYS)),
+            max_cents=pl.when(busy).then(pl.col("max_cents")).otherwise(pl.col("max_cents").max().over(ENDING_KEYS)))
 
-    return BatchComputation("je_ending_groups", map=mapper, combine=combine, sort_by=ENDING_KEYS,
+    return BatchComputation("je_ending_groups", map=mapper, combine=combine, sort_by=(*ENDING_KEYS, "wide_ending_cents"),
                             columns=(*ENDING_KEYS[:4], "manual", "debit_cents"))
 
 
