@@ -57,6 +57,15 @@ seldom_used_account 10, below_approval_threshold 7, unusual_user 6 (the controll
 rare_account_pair 4; 47 clean entries (0.18 %) rated high: the 22 intercompany settlements, 12 year-end close
 entries, 3 tax provisions, accruals. No integrity test but unusual_user tripped a clean entry; the stores' weekend
 and holiday sales were not rated high.
+
+Since then (same session): "sales" names revenue wherever it stands, less sales tax, returns reserves and the
+sales department of an expense (revenue reads 93 M / 29 M and the AP clerks' entries to revenue are found); the
+days outside the business week an entity's interfaces work are inferred (the POS's Saturdays and Sundays: their
+postings trip nothing, a finance user's Sunday entry still in full); keywords are whole words and name earnings
+targets ("hit forecast", "bury"); a split in k parts needs each part at least half the limit / (k - 1); amounts
+with cents end in their last two whole digits and cents (12.75). Every planted kind is found, the riskiest 1 %
+holds all 105 planted entries, and no strict xfail is left. The controller's and assistant controller's few
+entries trip unusual_user, as AS 2401 .61(b) asks; the check of clean entries leaves them to their own test.
 """
 
 from __future__ import annotations
@@ -1159,24 +1168,30 @@ def test_the_riskiest_five_percent_holds_nearly_every_planted_entry(run: Run) ->
 # but the planted ones (a new sequence every fiscal year).
 INTEGRITY = ("unbalanced_entry", "duplicate_entry", "post_closing", "backdated", "missing_description",
              "unusual_user", "recurring_ending", "split_entry", "suspense_account", "sequence_gap")
-INTEGRITY_GAPS: dict[str, str] = {
-    "unusual_user": (
-        "auditray/je/rules.py score_entries: rare_user is user_journals <= the facts' unusual_user_max_journals "
-        "(max(5, 0.05 %) = 6 here), counting only the journals a user keyed: the controller m.okafor (1 entry, the "
-        "audit fee accrual of the year-end close) and the assistant controller s.lindgren (3 quarterly tax "
-        "provisions and 2 close entries) trip unusual_user (0.59-1.0) in HPO-DIST, although m.okafor approved 184 "
-        "of the ledger's journals: Approved_By is not read as a sign that a person takes part in the posting "
-        "process. (AS 2401 .61 does name entries by people who seldom post: this one is a judgement call)"),
-}
+INTEGRITY_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("test_id", [
     pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=INTEGRITY_GAPS[t])) if t in INTEGRITY_GAPS else t
     for t in INTEGRITY])
 def test_a_clean_entry_does_not_trip_a_test_it_has_no_reason_to_trip(run: Run, test_id: str) -> None:
-    hits = _clean(run).filter(pl.col("tests").list.contains(test_id))
+    clean = _clean(run)
+    if test_id == "unusual_user":
+        # The controller and her assistant key a handful of entries a year: that they seldom post is the reason
+        # (checked below).
+        clean = clean.filter(~pl.col("user").is_in([CONTROLLER, ASSISTANT]))
+    hits = clean.filter(pl.col("tests").list.contains(test_id))
     assert hits.height == 0, hits.group_by("entity_id", "stream", "user").len().sort("len", descending=True) \
         .head(8).to_dicts()
+
+
+def test_the_controller_s_few_entries_are_listed_as_a_seldom_poster_s(run: Run) -> None:
+    """AS 2401 .61(b): entries by individuals who typically do not make journal entries. The controller keys one
+    entry a year (and approves hundreds), her assistant five (quarterly tax provisions and close entries, rated
+    high with their size, period end and seldom-used tax accounts): management's own entries, to look at."""
+    theirs = _clean(run).filter(pl.col("user").is_in([CONTROLLER, ASSISTANT]))
+    assert theirs.height >= 3
+    assert theirs["tests"].list.contains("unusual_user").all(), theirs.select("user", "tests").to_dicts()
 
 
 CLEAN_SHARE = 0.03
