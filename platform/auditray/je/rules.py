@@ -44,7 +44,8 @@ DATED_ONLY_STRENGTH = 0.5
 YEAR_BOUNDARY_GAP_STRENGTH = 0.3
 # A standard entry (``stats.standard_patterns``: one user, one pair of accounts, many months, an amount in the
 # pattern's range): its size, sensitive account and period-end date are what the pattern always shows, weak
-# evidence on their own. Its timing, text, numbering and duplicates are judged in full.
+# evidence on their own (an interface's standard entry's size none: a payroll run of its usual size). Its timing,
+# text, numbering and duplicates are judged in full.
 STANDARD_ENTRY_STRENGTH = 0.2
 ISO_DAY_NAMES = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday",
                  7: "Sunday"}
@@ -311,7 +312,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "duplicate_entry": pl.when(pl.col("duplicate_of").is_not_null())
         .then(pl.when(pl.col("duplicate_original")).then(FIRST_OF_DUPLICATES_STRENGTH).otherwise(1.0)),
         "high_value": pl.when(pl.col("debit_cents") >= pl.col("high_value_cents"))
-        .then(_strength("high_value", manual) * usual),
+        .then(_strength("high_value", manual) * usual * pl.when(pl.col("standard_entry") & ~manual).then(0.0)
+              .otherwise(1.0)),
         "round_amount": pl.when(pl.col("round_cents").is_not_null()).then(_strength("round_amount", manual)),
         "recurring_ending": pl.when(pl.col("ending_entries").is_not_null() & manual).then(1.0),
         "unusual_user": pl.when(unauthorised).then(1.0).when(manual & rare_user).then(user_strength),
