@@ -118,6 +118,13 @@ DEFAULT_SYSTEM_SOURCE_VALUES: tuple[str, ...] = (
     "check", "expense", "credit card credit", "credit card expense", "payroll check", "paycheck",
     "payroll adjustment", "inventory qty adjust", "sales tax payment", "credit card payment", "statement charge",
     "spend money", "receive money", "accrec", "accpay",
+    # NetSuite, Dynamics 365 Business Central and Sage Intacct transaction types: forms and processes of their
+    # modules (their manual journal is the "Journal" / "General Journal").
+    "vendor bill", "vendor payment", "vendor return authorization", "bill credit", "customer payment",
+    "customer deposit", "customer refund", "cash sale", "cash refund", "return authorization", "item receipt",
+    "item fulfillment", "revenue arrangement", "revenue commitment", "revenue recognition", "amortization",
+    "amortisation", "currency revaluation", "purchase invoice", "purchase credit memo", "sales invoice",
+    "sales credit memo", "ap bill", "ap payment", "ar invoice", "ar payment", "ar receipt",
     # SAP document types only programs post: payment run, billing, goods movements, depreciation. (Vendor and
     # customer invoices, KR and DR, are keyed by people as often as by interfaces: the user decides.)
     "zp", "rv", "wa", "we", "wl", "wi", "af",
