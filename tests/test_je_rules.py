@@ -401,6 +401,7 @@ def test_sequence_holes_from_one_integer_sort_equal_the_plain_sort(numbers: list
                           "sequence_year": years * 3,
                           "prefix": ["JE"] * 5 + ["AP"] * 5 + ["JE"] * 5,
                           "number": numbers * 3, "entry_date": [date(2025, 1, 1)] * 15})
+    frame = stats._sequence_owners(frame)  # E1 and E2 each number from 1: their own sequences
     by_integers = stats._gaps_by_integers(frame).sort("entity_id", "journal_id")
     by_sort = stats._gaps_by_sort(frame).sort("entity_id", "journal_id")
     assert by_integers.equals(by_sort)
@@ -427,6 +428,7 @@ def test_sequence_holes_from_marked_numbers_equal_the_plain_sort_on_a_large_rand
     frame = (pl.concat(parts).with_columns(sequence_year=pl.col("sequence_year").cast(pl.Int16),
                                            entry_date=pl.lit(date(2025, 1, 1)))
              .sample(fraction=1.0, shuffle=True, seed=3))
+    frame = stats._sequence_owners(frame)
     by_presence = stats._gaps_by_presence(frame)
     by_sort = stats._gaps_by_sort(frame).sort("entity_id", "journal_id")
     assert by_presence is not None and by_presence.height > 1000
@@ -438,7 +440,7 @@ def test_sequence_holes_from_marked_numbers_equal_the_plain_sort_on_a_large_rand
     wide = pl.DataFrame({"entity_id": "E1", "sequence_year": pl.Series([2025] * 24, dtype=pl.Int16),
                          "prefix": [f"P{i // 2}-" for i in range(24)], "number": ends,
                          "journal_id": [f"P{i // 2}-{n}" for i, n in enumerate(ends)],
-                         "entry_date": date(2025, 1, 1)})
+                         "entry_date": date(2025, 1, 1)}).pipe(stats._sequence_owners)
     assert stats._gaps_by_presence(wide) is None
     assert stats._gaps_by_sort(wide).height == 12
 
@@ -752,3 +754,23 @@ def test_amounts_with_cents_ending_alike_in_their_last_two_digits_and_cents_are_
     analysis = run(rows)
     assert all("recurring_ending" in tripped(analysis, f"JE{n:06d}") for n in (801, 802, 803))
     assert not any("recurring_ending" in tripped(analysis, f"JE{n:06d}") for n in (1011, 1051, 1091))
+
+
+def test_numbers_two_subsidiaries_draw_from_one_range_are_no_holes_but_a_number_neither_has_is() -> None:
+    """NetSuite numbers each transaction type once for all subsidiaries: US took JE101-JE110 but JE103, JE106,
+    JE108 and JE109, UK took JE103, JE106 and JE109; JE108 is missing from both (a hole in the one range: the
+    UK's entry after it names it). Two companies that each number from JE1 keep two sequences."""
+    from auditray.je.stats import sequence_numbers
+
+    gaps = sequence_numbers()
+
+    def holes(entities: list[str], ids: list[str]) -> list[tuple]:
+        journals = pl.DataFrame({"entity_id": entities, "journal_id": ids, "fiscal_year": [2025] * len(ids),
+                                 "entry_date": [date(2025, 3, 1)] * len(ids)}, schema_overrides={"fiscal_year": pl.Int16})
+        return gaps.finish(gaps.map(journals)).select("entity_id", "journal_id", "previous_journal", "missing").rows()
+
+    us = [f"JE{n}" for n in range(101, 111) if n not in (103, 106, 108, 109)]
+    assert holes(["US"] * len(us) + ["UK"] * 3, [*us, "JE103", "JE106", "JE109"]) == [("UK", "JE109", "JE107", 1)]
+    a = [f"JE{n}" for n in range(1, 8) if n != 4]
+    b = [f"JE{n}" for n in range(1, 8)]
+    assert holes(["A"] * len(a) + ["B"] * len(b), [*a, *b]) == [("A", "JE5", "JE3", 1)]

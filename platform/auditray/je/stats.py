@@ -167,7 +167,7 @@ def sequence_numbers() -> BatchComputation:
         ).collect(engine="streaming")
 
     def combine(numbers: pl.DataFrame) -> pl.DataFrame:
-        numbers = numbers.filter(pl.col("number").is_not_null())
+        numbers = _sequence_owners(numbers.filter(pl.col("number").is_not_null()))
         if not numbers.height:
             return _gaps_by_sort(numbers)
         found = _gaps_by_presence(numbers)
@@ -177,7 +177,30 @@ def sequence_numbers() -> BatchComputation:
                             columns=("entity_id", "journal_id", "fiscal_year", "entry_date"))
 
 
-_SEQUENCE_KEYS = ["entity_id", "sequence_year", "prefix"]
+_SEQUENCE_KEYS = ["sequence_entity", "sequence_year", "prefix"]
+# Of the numbers of one prefix and year that several entities use, at most this share repeated across them: the
+# entities draw on one number range (NetSuite numbers each transaction type once for all subsidiaries), not each
+# on its own (two companies both numbering from 100001 repeat nearly every number).
+SHARED_SEQUENCE_MAX_REPEATS = 0.02
+
+
+def _sequence_owners(numbers: pl.DataFrame) -> pl.DataFrame:
+    """``sequence_entity``: the entity whose sequence a number belongs to, or "*" where several entities share
+    the prefix's numbers of the year (``SHARED_SEQUENCE_MAX_REPEATS``): there a number another entity took is
+    no hole in this one's."""
+    owner = pl.col("entity_id").alias("sequence_entity")
+    if numbers.is_empty() or numbers["entity_id"].n_unique() < 2:
+        return numbers.with_columns(owner)
+    keys = ["sequence_year", "prefix"]
+    shared = (numbers.group_by(keys).agg(entities=pl.col("entity_id").n_unique(), count=pl.len(),
+                                         distinct=pl.col("number").n_unique())
+              .filter((pl.col("entities") > 1)
+                      & (pl.col("count") - pl.col("distinct") <= SHARED_SEQUENCE_MAX_REPEATS * pl.col("count")))
+              .select(*keys, _shared=pl.lit(True)))
+    return (numbers.join(shared, on=keys, how="left", nulls_equal=True, maintain_order="left")
+            .with_columns(pl.when(pl.col("_shared")).then(pl.lit("*")).otherwise(pl.col("entity_id"))
+                          .alias("sequence_entity"))
+            .drop("_shared"))
 
 
 
