@@ -774,3 +774,22 @@ def test_numbers_two_subsidiaries_draw_from_one_range_are_no_holes_but_a_number_
     a = [f"JE{n}" for n in range(1, 8) if n != 4]
     b = [f"JE{n}" for n in range(1, 8)]
     assert holes(["A"] * len(a) + ["B"] * len(b), [*a, *b]) == [("A", "JE5", "JE3", 1)]
+
+
+def test_a_feed_that_posts_every_day_does_not_make_the_office_s_holidays_working_days() -> None:
+    """Stripe posts 30 entries every day, weekends and holidays included; people key 40 a working day and 3 on
+    Labor Day, 35 on Columbus Day. Columbus Day is worked, Labor Day is not; for the feed every holiday is a
+    working day (its postings on them trip nothing)."""
+    from auditray.je.facts import always_on_users, worked_holidays
+
+    columbus, labor = date(2025, 10, 13), date(2025, 9, 1)
+    days = [date(2025, 8, 1) + timedelta(days=d) for d in range(90)]
+    people = [d for d in days if d.isoweekday() <= 5 and d not in (columbus, labor) for _ in range(40)]
+    people += [columbus] * 35 + [labor] * 3
+    feed = [d for d in days for _ in range(30)]
+    journals = pl.DataFrame({"entity_id": "E1", "entered_by": ["ANNA"] * len(people) + ["Stripe"] * len(feed),
+                             "manual": [True] * len(people) + [False] * len(feed), "entry_date": people + feed,
+                             "effective_date": people + feed})
+    assert always_on_users(journals, "entry_date", [1, 2, 3, 4, 5]).rows() == [("E1", "Stripe")]
+    assert worked_holidays(journals, [labor, columbus], [1, 2, 3, 4, 5]) == [columbus]
+    assert worked_holidays(journals, [labor, columbus], [1, 2, 3, 4, 5], interfaces=True) == [labor, columbus]

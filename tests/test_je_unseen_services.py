@@ -1235,7 +1235,8 @@ def test_postings_on_holidays_the_group_works_trip_the_holiday_test_only_weakly(
     scores = scores_of(run.entries, "holiday_posting", KEYS)
     clean = _clean(run).select(KEYS).join(scores, on=KEYS)
     planted = run.judged.filter(pl.col("kind") == "holiday_posting").select(KEYS).join(scores, on=KEYS)
-    assert clean.height > 100 and clean["test_scores"].max() <= WORKED_HOLIDAY_STRENGTH
+    # The interfaces' postings on those days trip nothing (they post as on any working day); people's weakly.
+    assert clean.height > 10 and clean["test_scores"].max() <= WORKED_HOLIDAY_STRENGTH
     assert planted.height == 6 and planted["test_scores"].min() == 1.0
 
 

@@ -289,7 +289,9 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
     # A general calendar's holidays that the client visibly works are working days for the period-end windows,
     # and a posting on one still trips holiday_posting, weakly: a mistaken "worked" must not hide a real
     # holiday posting altogether.
-    worked = [] if settings.holidays is not None else worked_holidays(journals, holidays, settings.business_weekdays)
+    worked, worked_by_interfaces = ([], []) if settings.holidays is not None else (
+        worked_holidays(journals, holidays, settings.business_weekdays),
+        worked_holidays(journals, holidays, settings.business_weekdays, interfaces=True))
     # Likewise the hours next to business hours the client's people visibly work, unless the engagement stated
     # its business hours.
     stated_hours = {"business_hours_start", "business_hours_end"} & settings.model_fields_set
@@ -331,6 +333,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         closed_days=closed,
         holidays=holidays,
         worked_holidays=worked,
+        interface_holidays=worked_by_interfaces,
         worked_hours=hours,
         worked_weekdays=weekdays,
         business_weekdays=list(settings.business_weekdays),
@@ -388,7 +391,8 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         journals=totals, accounts=accounts, facts=facts, coverage=coverage, rows=rows, not_run=not_run,
         sequence=sequence, gaps=gaps, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
-        prevalence=prevalence_table, worked=worked, hours=hours, standard=standard,
+        prevalence=prevalence_table, worked=worked, worked_by_interfaces=worked_by_interfaces, hours=hours,
+        standard=standard,
         closed=closed, weekdays=weekdays)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
@@ -764,6 +768,7 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
                        trial_balance: pl.DataFrame | None, limits: pl.DataFrame,
                        models: dict[str, anomaly_model.EntityModel], max_missing: int,
                        prevalence: pl.DataFrame, worked: Sequence[date] = (),
+                       worked_by_interfaces: Sequence[date] = (),
                        hours: Sequence[int] = (), standard: pl.DataFrame, closed: pl.DataFrame,
                        weekdays: pl.DataFrame) -> dict[str, Any]:
     """What the population is and how whole it is, per entity, before any entry is judged (AS 2401 .61)."""
@@ -844,9 +849,13 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
         "completeness": completeness(trial_balance, accounts),
         "holidays_worked": {
             "days": [d.isoformat() for d in worked],
+            "by_interfaces": [d.isoformat() for d in worked_by_interfaces],
             "basis": f"calendar holidays on which at least {WORKED_HOLIDAY_SHARE:.0%} of an ordinary working day's "
-                     "entries were keyed: working days for the period-end windows; an entry on one trips "
-                     f"holiday_posting at {rules.WORKED_HOLIDAY_STRENGTH} strength",
+                     "entries were keyed, leaving out the users who post every day, days off included (a revenue "
+                     "engine, a point of sale): working days for the period-end windows; a person's entry on one "
+                     f"trips holiday_posting at {rules.WORKED_HOLIDAY_STRENGTH} strength. by_interfaces: the "
+                     "holidays on which the interfaces posted as much of their ordinary day's: an interface's "
+                     "posting on one does not trip holiday_posting",
         },
         "closed_days": {
             "days": [{"entity_id": r["entity_id"], "date": r["entry_date"].isoformat(),

@@ -233,17 +233,36 @@ WORKED_HOLIDAY_SHARE = 0.5
 WORKED_HOLIDAY_MIN_DAY = 20
 
 
-def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekdays: list[int]) -> list[date]:
+# A user who posted on at least this share of the weekend days (and of the days off) of the population's span
+# posts every day of the year: a revenue engine, a card processor's feed, a store's point of sale.
+ALWAYS_ON_SHARE = 0.8
+
+
+def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekdays: list[int], *,
+                    interfaces: bool = False) -> list[date]:
     """The holidays of a general calendar on which the population posts like on any working day.
 
     Counted by the day entries were keyed (entry date), or by their effective date when the ledger has no
     entry dates: a holiday with at least ``WORKED_HOLIDAY_SHARE`` of the median working day's entries is
-    worked. Entries on a worked holiday still trip holiday_posting, weakly (``rules.WORKED_HOLIDAY_STRENGTH``).
-    Holidays the engagement states itself are never second-guessed (the caller decides).
+    worked. The users who post every day, days off included (``always_on_users``), are left out: a revenue
+    engine that runs every night says nothing of which days the office works. Entries on a worked holiday still
+    trip holiday_posting, weakly (``rules.WORKED_HOLIDAY_STRENGTH``).
+
+    ``interfaces``: counted over the interfaces' postings alone (every interface, those always on included):
+    the holidays on which the client's systems post as on a working day, where an interface's posting trips
+    nothing. Holidays the engagement states itself are never second-guessed (the caller decides).
     """
     if not holidays or journals.is_empty():
         return []
     day = "entry_date" if journals["entry_date"].null_count() < journals.height else "effective_date"
+    if interfaces:
+        journals = journals.filter(~pl.col("manual").fill_null(True))
+    else:
+        always = always_on_users(journals, day, business_weekdays)
+        if always.height:
+            journals = journals.join(always, on=["entity_id", "entered_by"], how="anti")
+    if journals.is_empty():
+        return []
     # The one column first: grouping the whole multi-chunk summary would copy every column of it.
     counts = journals.select(day).group_by(day).len().drop_nulls(day)
     listed = pl.Series(holidays, dtype=pl.Date)
@@ -255,6 +274,26 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
         return []
     worked = counts.filter(pl.col(day).is_in(listed.implode()) & (pl.col("len") >= WORKED_HOLIDAY_SHARE * median))
     return sorted(worked[day].to_list())
+
+
+def always_on_users(journals: pl.DataFrame, day: str, business_weekdays: list[int]) -> pl.DataFrame:
+    """(entity_id, entered_by) of the users who posted on at least ``ALWAYS_ON_SHARE`` of the days off (outside
+    the business week) from their own first posting to their last, where there are at least
+    ``WORKED_WEEKDAY_MIN_DATES`` of them (a feed switched on mid-year counts from then; a stray entry keyed
+    months after the year does not stretch anyone's span)."""
+    schema = {"entity_id": pl.String, "entered_by": pl.String}
+    if not set(schema) <= set(journals.columns):
+        return pl.DataFrame(schema=schema)
+    off = ~pl.col(day).dt.weekday().is_in(business_weekdays)
+    users = (journals.lazy().filter(pl.col("entered_by").is_not_null() & pl.col(day).is_not_null())
+             .group_by("entity_id", "entered_by")
+             .agg(first=pl.col(day).min(), last=pl.col(day).max(), posted=pl.col(day).filter(off).n_unique()))
+    spans = (users.filter(pl.col("posted") >= WORKED_WEEKDAY_MIN_DATES)
+             .with_columns(pl.date_ranges("first", "last").alias(day)).explode(day).filter(off)
+             .group_by("entity_id", "entered_by").agg(pl.len().alias("days_off"), pl.col("posted").first()))
+    return (spans.filter((pl.col("days_off") >= WORKED_WEEKDAY_MIN_DATES)
+                         & (pl.col("posted") >= ALWAYS_ON_SHARE * pl.col("days_off")))
+            .select(*schema).collect())
 
 
 # A working day on which an entity keyed at most this share of an ordinary working day's entries (the median

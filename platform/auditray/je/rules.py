@@ -86,7 +86,8 @@ class EntryContext:
     standard_spread: float  # ... and at least the pattern's lower quartile divided by this
     descriptions: bool = True  # the ledger carries descriptions at all
     weak_keyword_regex: str = "(?!)"  # words routine entries also use: a weak hit
-    worked_holidays: list[date] = field(default_factory=list)  # holidays the client visibly works
+    worked_holidays: list[date] = field(default_factory=list)  # holidays the client's people visibly work
+    interface_holidays: list[date] = field(default_factory=list)  # holidays its interfaces visibly post on
     worked_hours: list[int] = field(default_factory=list)  # hours next to business hours people visibly work
     # facts.worked_weekdays: (entity, manual or not, weekday) outside the business week worked as a matter of course
     worked_weekdays: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
@@ -293,9 +294,11 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
     # is routine at a month's edges (accruals dated on the month end, reversals on the 1st) and weak elsewhere;
     # a ledger without entry dates has only the effective date to go by.
     worked = pl.Series(ctx.worked_holidays, dtype=pl.Date)
+    posted = pl.Series(ctx.interface_holidays, dtype=pl.Date)
 
     def usually_worked(day: str) -> pl.Expr:
-        return pl.when(pl.col(day).is_in(worked.implode())).then(WORKED_HOLIDAY_STRENGTH).otherwise(1.0)
+        return (pl.when(manual & pl.col(day).is_in(worked.implode())).then(WORKED_HOLIDAY_STRENGTH)
+                .when(~manual & pl.col(day).is_in(posted.implode())).then(0.0).otherwise(1.0))
 
     effective = pl.col("effective_date")
     month_edge = (effective == effective.dt.month_end()) | (effective.dt.day() == 1)
