@@ -105,7 +105,8 @@ def classify_accounts(profile: pl.DataFrame, settings: JETestSettings, *, chart:
         ~name.str.contains(regex_any(settings.sensitive_name_exclusions))
     suspense_name = name.str.contains(regex_any(settings.suspense_name_patterns))
     revenue_name = name.str.contains(regex_any(settings.revenue_name_patterns)) & \
-        ~name.str.contains(regex_any(settings.sensitive_name_exclusions))
+        ~name.str.contains(regex_any(settings.sensitive_name_exclusions)) & \
+        ~name.str.contains(regex_any(settings.revenue_name_exclusions))
     has_type = typed.is_not_null() | subtype.is_not_null()
     has_name = pl.col("account_name").is_not_null()
     suspense_listed = listed("suspense_accounts")

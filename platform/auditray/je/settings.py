@@ -93,6 +93,11 @@ DEFAULT_SUSPENSE_NAME_PATTERNS: tuple[str, ...] = (
 )
 DEFAULT_REVENUE_NAME_PATTERNS: tuple[str, ...] = (
     r"\brevenue", r"\bsales\b", r"\bturnover\b", r"\bincome\b")
+# Balance-sheet accounts named after revenue: sensitive (a manual release of deferred revenue is a way to book
+# revenue), but not revenue the materiality benchmark adds up.
+DEFAULT_REVENUE_NAME_EXCLUSIONS: tuple[str, ...] = (
+    r"\bdeferred\b", r"\bunearned\b", r"\bunbilled\b", r"\baccrued\b", r"contract (asset|liabilit)",
+    r"(received|billed|collected) in advance", r"\badvances?\b")
 # User names of interfaces and scheduled jobs: their entries are system-generated, not keyed by a person.
 # Matched on the lower-cased name; a prefix may follow a Windows domain (``CORP\svc_billing``).
 DEFAULT_SYSTEM_USER_PATTERNS: tuple[str, ...] = (
@@ -246,6 +251,7 @@ class JETestSettings(EntityOverrides):
     sensitive_name_exclusions: list[str] = Field(default_factory=lambda: list(DEFAULT_SENSITIVE_NAME_EXCLUSIONS))
     suspense_name_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_SUSPENSE_NAME_PATTERNS))
     revenue_name_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_REVENUE_NAME_PATTERNS))
+    revenue_name_exclusions: list[str] = Field(default_factory=lambda: list(DEFAULT_REVENUE_NAME_EXCLUSIONS))
     # Leading digits of account numbers, the last resort when neither a chart nor account names exist
     # (the common US numbering: 1 assets, 2 liabilities, 3 equity, 4 revenue).
     revenue_number_prefixes: list[str] = Field(default_factory=lambda: ["4"])
