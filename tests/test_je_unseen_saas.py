@@ -56,6 +56,17 @@ period_end 93, unusual_user 13 (the Controller), rare_account_pair 7 and post_cl
 the default closing date of 30 January); none tripped duplicate_entry (the identical subscription invoices differ
 in their memos). 614 clean entries (1.47 %) were rated high. Deferred revenue was counted as revenue (CRS-UK's
 read 10.6 M GBP for 7.5 M). Revenue recognition, Stripe and Expensify on weekends and holidays were not rated high.
+
+Since then (same session): NetSuite's, Business Central's and Intacct's transaction types are module postings;
+numbering several entities draw from one range is one sequence; the users who post every day are left out of
+the worked-holiday count and an interface's posting on a holiday its interfaces work trips nothing; deferred
+revenue is sensitive but not revenue for materiality. The riskiest 1 % holds 102 of the 106 planted (96.2 %), the
+riskiest 5 % 105; clean entries trip sequence_gap 122 times (10,931), holiday_posting 17 (4,427), split_entry never
+(327), manual_to_sensitive_account 105 (796); 90 clean entries (0.22 %) rate high (614). Still short (the strict
+xfails): the UK bank holiday and two keyword phrases, the London team's hours in Denver time, the February close
+after the default closing date, the previous year's close past the 30-day start window, worked holidays of a
+team keying 19 entries a day and counted over both subsidiaries, the Controller as a seldom poster, and monthly
+department accounts read as seldom used.
 """
 
 from __future__ import annotations
