@@ -256,6 +256,8 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
     if not holidays or journals.is_empty():
         return []
     day = "entry_date" if journals["entry_date"].null_count() < journals.height else "effective_date"
+    # The few columns first: filtering or joining the whole multi-chunk summary would copy every column of it.
+    journals = journals.select(*(c for c in ("entity_id", "entered_by", "manual") if c in journals.columns), day)
     if interfaces:
         journals = journals.filter(~pl.col("manual").fill_null(True))
     else:
@@ -264,7 +266,6 @@ def worked_holidays(journals: pl.DataFrame, holidays: list[date], business_weekd
             journals = journals.join(always, on=["entity_id", "entered_by"], how="anti")
     if journals.is_empty():
         return []
-    # The one column first: grouping the whole multi-chunk summary would copy every column of it.
     counts = journals.select(day).group_by(day).len().drop_nulls(day)
     listed = pl.Series(holidays, dtype=pl.Date)
     ordinary = counts.filter(pl.col(day).dt.weekday().is_in(business_weekdays) & ~pl.col(day).is_in(listed.implode()))

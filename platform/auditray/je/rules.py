@@ -217,10 +217,16 @@ class ContextTables:
     def join(self, keys: pl.DataFrame) -> list[pl.DataFrame]:
         """Each table's value columns for every row of ``keys`` (the key columns, hashed), in order."""
         keyed = keys.select([self.key(lookup.on).alias(f"_key{number}")
-                             for number, (lookup, _, right) in enumerate(self.tables) if right is not None])
+                             for number, (lookup, _, right) in enumerate(self.tables)
+                             if right is not None and not lookup.table.is_empty()])
         found = []
         for number, (lookup, values, right) in enumerate(self.tables):
             on = list(lookup.on)
+            if lookup.table.is_empty():
+                # Nothing to find (no worked weekdays, no closed days): the columns, all null, without a join.
+                found.append(pl.DataFrame([pl.Series(v, dtype=lookup.table.schema[v]).extend_constant(None, keys.height)
+                                           for v in values]))
+                continue
             if right is not None:
                 joined = keyed.select(f"_key{number}").join(right, on=f"_key{number}", how="left",
                                                             maintain_order="left")
