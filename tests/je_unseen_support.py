@@ -76,3 +76,42 @@ def detection_figures(entries: pl.DataFrame, labels: pl.DataFrame, keys: tuple[s
         **top_shares(entries, planted),
         "clean_trips": {t: {"entries": int(n), "keyed_by_people": int(m)} for t, n, m in tripped.iter_rows()},
     }
+
+
+def clean_of(run: Run) -> pl.DataFrame:
+    """The entries the builder made honest, beside what the battery said of them."""
+    return run.judged.filter(pl.col("role") == "clean")
+
+
+def planted_of(run: Run, kind: str | None = None) -> pl.DataFrame:
+    """The planted entries (of one kind), beside what the battery said of them."""
+    planted = run.judged.filter(pl.col("role") == "planted")
+    return planted if kind is None else planted.filter(pl.col("kind") == kind)
+
+
+def money_cents(text: str) -> int:
+    """'1,234.56' (the population summary's money text) -> cents."""
+    return round(float(text.replace(",", "")) * 100)
+
+
+def score_of(run: Run, test_id: str, keys: tuple[str, ...] = ("entity_id", "journal_id")) -> pl.DataFrame:
+    """Every entry with its strength on ``test_id`` (0 where it did not trip)."""
+    keys = list(keys)
+    return (run.judged.drop("test_scores").join(scores_of(run.entries, test_id, keys), on=keys, how="left")
+            .with_columns(pl.col("test_scores").fill_null(0.0)))
+
+
+def judged_run(export: Path, work: Path, labels: pl.DataFrame, title: str, *options: str) -> Run:
+    """The CLI over ``export`` (``analyze_export``), every entry the builder made (``labels``) beside what the
+    battery said about it, and the detection figures, printed under ``title``."""
+    import time
+
+    started = time.perf_counter()
+    summary = analyze_export(export, work / "results", work / "data", *options)
+    entries = pl.read_parquet(work / "results" / "entries.parquet")
+    keys = ["entity_id", "journal_id"]
+    judged = labels.join(entries.select(*keys, "tests", "test_scores", "risk_rank", "risk_band", "risk_score",
+                                        "manual", "explanations"), on=keys, how="left")
+    figures = detection_figures(entries, labels)
+    print(f"\n{title} ({time.perf_counter() - started:.1f} s):\n" + json.dumps(figures, indent=1))
+    return Run(summary, work / "results", entries, judged, figures)

@@ -71,10 +71,8 @@ entries trip unusual_user, as AS 2401 .61(b) asks; the check of clean entries le
 from __future__ import annotations
 
 import csv
-import json
 import math
 import random
-import time as clock
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -82,7 +80,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.je_unseen_support import Run, analyze_export, detection_figures, scores_of
+from tests.je_unseen_support import (
+    Run,
+    clean_of,
+    judged_run,
+    money_cents,
+    planted_of,
+    score_of,
+)
 
 FISCAL_YEAR = 2025
 FY_START, FY_END = date(2025, 2, 1), date(2026, 1, 31)
@@ -975,42 +980,13 @@ def export(ledger: LedgerBuilder, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def _run(ledger: LedgerBuilder, export: Path, work: Path, *, title: str) -> Run:
-    started = clock.perf_counter()
-    summary = analyze_export(export, work / "results", work / "data")
-    entries = pl.read_parquet(work / "results" / "entries.parquet")
-    labels = ledger.labels()
-    judged = labels.join(entries.select(*KEYS, "tests", "test_scores", "risk_rank", "risk_band", "risk_score",
-                                        "manual", "explanations"), on=KEYS, how="left")
-    figures = detection_figures(entries, labels)
-    print(f"\nunseen retail ledger, {title} ({clock.perf_counter() - started:.1f} s):\n"
-          + json.dumps(figures, indent=1))
-    return Run(summary, work / "results", entries, judged, figures)
+    return judged_run(export, work, ledger.labels(), f"unseen retail ledger, {title}")
 
 
 @pytest.fixture(scope="module")
 def run(ledger: LedgerBuilder, export: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """``auditray je analyze`` over the export as the retailer sent it, default settings, no chart."""
     return _run(ledger, export, tmp_path_factory.mktemp("retail"), title="default settings, no chart")
-
-
-def _clean(run: Run) -> pl.DataFrame:
-    return run.judged.filter(pl.col("role") == "clean")
-
-
-def _planted(run: Run, kind: str | None = None) -> pl.DataFrame:
-    planted = run.judged.filter(pl.col("role") == "planted")
-    return planted if kind is None else planted.filter(pl.col("kind") == kind)
-
-
-def _money(text: str) -> int:
-    """'1,234.56' (the population summary's money text) -> cents."""
-    return round(float(text.replace(",", "")) * 100)
-
-
-def _score(run: Run, test_id: str) -> pl.DataFrame:
-    """Every entry with its strength on ``test_id`` (0 where it did not trip)."""
-    return run.judged.drop("test_scores").join(scores_of(run.entries, test_id, KEYS), on=KEYS, how="left") \
-        .with_columns(pl.col("test_scores").fill_null(0.0))
 
 
 def _found(planted: pl.DataFrame, test_id: str) -> dict:
@@ -1062,11 +1038,11 @@ def test_the_whole_export_is_read_to_the_cent(ledger: LedgerBuilder, run: Run) -
         totals = facts["control_totals"]
         assert totals["journals"] == len(mine)
         assert totals["manual_journals"] == sum(j.manual for j in mine), "Manual_Entry TRUE/FALSE is the flag"
-        assert _money(totals["debits"]) == sum(j.debits for j in mine)
+        assert money_cents(totals["debits"]) == sum(j.debits for j in mine)
         planted = [j for j in mine if j.kind == "unbalanced_entry"]
         assert facts["unbalanced_entries"]["count"] == len(planted)
-        assert _money(facts["unbalanced_entries"]["net"]) == sum(c for j in planted for _, c, _ in j.lines) \
-            == _money(totals["net"])
+        assert money_cents(facts["unbalanced_entries"]["net"]) == sum(c for j in planted for _, c, _ in j.lines) \
+            == money_cents(totals["net"])
 
 
 def test_the_manual_entry_flag_is_read_as_the_export_states_it(run: Run) -> None:
@@ -1097,7 +1073,7 @@ def test_materiality_is_estimated_from_each_entity_s_revenue(ledger: LedgerBuild
     for entity in ENTITIES:
         revenue = -sum(c for j in ledger.journals if j.entity == entity for a, c, _ in j.lines if a in REVENUE)
         reported = run.facts(entity)["revenue"]
-        assert reported is not None and _money(reported) == pytest.approx(revenue, rel=0.02), (entity, reported)
+        assert reported is not None and money_cents(reported) == pytest.approx(revenue, rel=0.02), (entity, reported)
 
 
 def test_the_holidays_the_head_office_works_are_found_worked_and_those_it_closes_for_are_not(run: Run) -> None:
@@ -1122,30 +1098,30 @@ KIND_GAPS: dict[str, str] = {}
     pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KIND_GAPS[k])) if k in KIND_GAPS else k
     for k in PLANTED_KINDS])
 def test_every_planted_kind_is_found_by_its_own_test(run: Run, kind: str) -> None:
-    found = _found(_planted(run, kind), kind)
+    found = _found(planted_of(run, kind), kind)
     assert found["planted"] >= 5
     assert found["found"] == found["planted"], found
 
 
 def test_a_manual_entry_to_revenue_by_an_ap_clerk_is_found(run: Run) -> None:
-    planted = _planted(run, "manual_to_sensitive_account").filter(pl.col("convention") == "revenue by an AP clerk")
+    planted = planted_of(run, "manual_to_sensitive_account").filter(pl.col("convention") == "revenue by an AP clerk")
     found = _found(planted, "manual_to_sensitive_account")
     assert found["planted"] == 2 and found["found"] == 2, found
 
 
 def test_postings_keyed_on_holidays_the_head_office_closes_for_trip_the_holiday_test_in_full(run: Run) -> None:
-    scores = _score(run, "holiday_posting").filter(pl.col("kind") == "holiday_posting")
+    scores = score_of(run, "holiday_posting").filter(pl.col("kind") == "holiday_posting")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0, scores.select(
         "entity_id", "entry_date", "test_scores").to_dicts()
 
 
 def test_a_planted_hole_mid_year_trips_the_gap_test_in_full(run: Run) -> None:
-    scores = _score(run, "sequence_gap").filter(pl.col("kind") == "sequence_gap")
+    scores = score_of(run, "sequence_gap").filter(pl.col("kind") == "sequence_gap")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0
 
 
 def test_entries_keyed_after_the_close_into_the_closed_year_trip_post_closing_in_full(run: Run) -> None:
-    scores = _score(run, "post_closing").filter(pl.col("kind") == "post_closing")
+    scores = score_of(run, "post_closing").filter(pl.col("kind") == "post_closing")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0
 
 
@@ -1175,7 +1151,7 @@ INTEGRITY_GAPS: dict[str, str] = {}
     pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=INTEGRITY_GAPS[t])) if t in INTEGRITY_GAPS else t
     for t in INTEGRITY])
 def test_a_clean_entry_does_not_trip_a_test_it_has_no_reason_to_trip(run: Run, test_id: str) -> None:
-    clean = _clean(run)
+    clean = clean_of(run)
     if test_id == "unusual_user":
         # The controller and her assistant key a handful of entries a year: that they seldom post is the reason
         # (checked below).
@@ -1189,7 +1165,7 @@ def test_the_controller_s_few_entries_are_listed_as_a_seldom_poster_s(run: Run) 
     """AS 2401 .61(b): entries by individuals who typically do not make journal entries. The controller keys one
     entry a year (and approves hundreds), her assistant five (quarterly tax provisions and close entries, rated
     high with their size, period end and seldom-used tax accounts): management's own entries, to look at."""
-    theirs = _clean(run).filter(pl.col("user").is_in([CONTROLLER, ASSISTANT]))
+    theirs = clean_of(run).filter(pl.col("user").is_in([CONTROLLER, ASSISTANT]))
     assert theirs.height >= 3
     assert theirs["tests"].list.contains("unusual_user").all(), theirs.select("user", "tests").to_dicts()
 
@@ -1203,14 +1179,14 @@ SHARE_GAPS: dict[str, str] = {}
     for t in (*PLANTED_KINDS, "benford_outlier", "ml_outlier")])
 def test_no_test_trips_more_than_three_percent_of_an_entity_s_clean_entries(run: Run, test_id: str) -> None:
     """The battery's own line (scoring.common_test_share is 2 %): a sign on more entries is a trait, not a warning."""
-    shares = (_clean(run).group_by("entity_id").agg(share=pl.col("tests").list.contains(test_id).mean())
+    shares = (clean_of(run).group_by("entity_id").agg(share=pl.col("tests").list.contains(test_id).mean())
               .sort("entity_id"))
     assert shares["share"].max() <= CLEAN_SHARE, shares.to_dicts()
 
 
 def test_few_clean_entries_are_rated_high_risk(run: Run) -> None:
     """A high band the auditor can follow up in full: at most 1 in 200 honest entries."""
-    clean = _clean(run)
+    clean = clean_of(run)
     high = clean.filter(pl.col("risk_band") == "high")
     assert high.height <= 0.005 * clean.height, high.group_by("entity_id", "stream").len() \
         .sort("len", descending=True).to_dicts()
@@ -1218,7 +1194,7 @@ def test_few_clean_entries_are_rated_high_risk(run: Run) -> None:
 
 def test_the_stores_weekend_and_holiday_sales_are_not_rated_high(run: Run) -> None:
     """Stores sell seven days a week and on most holidays; the POS and the web store post every day."""
-    selling = _clean(run).filter(pl.col("stream").is_in(["pos_summary", "web_summary"])
+    selling = clean_of(run).filter(pl.col("stream").is_in(["pos_summary", "web_summary"])
                                  & (_day_off("effective_date") | _day_off("entry_date")))
     assert selling.height > 2_500
     high = selling.filter(pl.col("risk_band") == "high")
@@ -1233,20 +1209,20 @@ def test_the_weekends_the_stores_systems_work_are_found_and_the_office_s_are_not
 
 
 def test_a_finance_user_s_weekend_entry_trips_the_weekend_test_in_full_though_the_stores_sell_then(run: Run) -> None:
-    scores = _score(run, "weekend_posting").filter(pl.col("kind") == "weekend_posting")
+    scores = score_of(run, "weekend_posting").filter(pl.col("kind") == "weekend_posting")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0, scores.select("journal_id", "test_scores")
 
 
 def test_a_clean_interface_posting_on_an_ordinary_day_trips_no_timing_test(run: Run) -> None:
     """POS at 2 am, Shopify at 1:30, the bank statement at dawn, the WMS until 10 pm: the systems' own hours."""
-    system = _clean(run).filter(~pl.col("person") & _ordinary_day("effective_date") & _ordinary_day("entry_date"))
+    system = clean_of(run).filter(~pl.col("person") & _ordinary_day("effective_date") & _ordinary_day("entry_date"))
     assert system.height > 8_000 and system["stream"].n_unique() >= 8
     hits = system.filter(_trips_any(TIMING))
     assert hits.height == 0, hits.group_by("stream", "tests").len().sort("len", descending=True).head(8).to_dicts()
 
 
 def test_a_clean_manual_entry_keyed_in_office_hours_mid_month_trips_no_timing_test(run: Run) -> None:
-    manual = _clean(run).filter((pl.col("stream") == "reclass") & _ordinary_day("effective_date"))
+    manual = clean_of(run).filter((pl.col("stream") == "reclass") & _ordinary_day("effective_date"))
     assert manual.height > 100
     hits = manual.filter(_trips_any(TIMING))
     assert hits.height == 0, hits.select("entity_id", "effective_date", "tests").head(5).to_dicts()
@@ -1255,7 +1231,7 @@ def test_a_clean_manual_entry_keyed_in_office_hours_mid_month_trips_no_timing_te
 def test_accruals_dated_on_a_weekend_month_end_and_reversals_dated_the_1st_are_not_weekend_or_holiday_postings(
         run: Run) -> None:
     """Dated 31 May (a Saturday) or 1 January (a holiday), keyed on a working day: routine at a month's edge."""
-    edge = _clean(run).filter(pl.col("stream").is_in(["accrual", "reversal", "amortization", "depreciation",
+    edge = clean_of(run).filter(pl.col("stream").is_in(["accrual", "reversal", "amortization", "depreciation",
                                                       "year_end_close", "tax_provision"])
                               & _day_off("effective_date") & ~_day_off("entry_date"))
     assert edge.height > 40
@@ -1269,14 +1245,14 @@ def test_the_february_close_of_the_january_year_end_is_not_a_post_closing_entry(
     close = run.judged.filter(pl.col("stream") == "year_end_close")
     assert close.height >= 25 and close["entry_date"].min() > FY_END and close["entry_date"].max() <= CLOSE_LAST_KEYED
     for test_id in ("post_closing", "backdated"):
-        scores = _score(run, test_id).filter(pl.col("stream") == "year_end_close")
+        scores = score_of(run, test_id).filter(pl.col("stream") == "year_end_close")
         assert scores["test_scores"].max() <= 0.5, (test_id, scores.filter(pl.col("test_scores") > 0.5).select(
             "entity_id", "journal_id", "entry_date", "test_scores").head(5).to_dicts())
 
 
 def test_identical_monthly_rents_and_amortizations_are_neither_duplicates_nor_recurring_endings(run: Run) -> None:
     """Sixteen leases and two prepaid schedules post the same amount every month."""
-    recurring = _clean(run).filter(pl.col("stream").is_in(["rent", "amortization"]))
+    recurring = clean_of(run).filter(pl.col("stream").is_in(["rent", "amortization"]))
     assert recurring.height == 17 * 12 + 2 * 11  # January's amortization is in the year-end close
     hits = recurring.filter(_trips_any(["duplicate_entry", "recurring_ending"]))
     assert hits.height == 0, hits.select("entity_id", "effective_date", "tests").head(5).to_dicts()
@@ -1285,6 +1261,6 @@ def test_identical_monthly_rents_and_amortizations_are_neither_duplicates_nor_re
 
 def test_the_carriers_weekly_invoices_keyed_together_are_not_split_entries(run: Run) -> None:
     """Three UPS shipper accounts invoice weekly; one clerk keys the three together, routinely above 50,000.00."""
-    carriers = _clean(run).filter(pl.col("stream") == "carrier_invoice")
+    carriers = clean_of(run).filter(pl.col("stream") == "carrier_invoice")
     assert carriers.height > 200
     assert not carriers["tests"].list.contains("split_entry").any()

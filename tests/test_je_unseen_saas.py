@@ -72,10 +72,8 @@ department accounts read as seldom used.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import random
-import time as clock
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -83,7 +81,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.je_unseen_support import Run, analyze_export, detection_figures, scores_of
+from tests.je_unseen_support import (
+    Run,
+    clean_of,
+    judged_run,
+    money_cents,
+    planted_of,
+    score_of,
+    scores_of,
+)
 
 FISCAL_YEAR = 2025
 FY_START, FY_END = date(2025, 1, 1), date(2025, 12, 31)
@@ -1162,41 +1168,13 @@ def export(ledger: LedgerBuilder, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def _run(ledger: LedgerBuilder, export: Path, work: Path, *, title: str) -> Run:
-    started = clock.perf_counter()
-    summary = analyze_export(export, work / "results", work / "data")
-    entries = pl.read_parquet(work / "results" / "entries.parquet")
-    labels = ledger.labels()
-    judged = labels.join(entries.select(*KEYS, "tests", "test_scores", "risk_rank", "risk_band", "risk_score",
-                                        "manual", "explanations"), on=KEYS, how="left")
-    figures = detection_figures(entries, labels)
-    print(f"\nunseen SaaS ledger, {title} ({clock.perf_counter() - started:.1f} s):\n" + json.dumps(figures, indent=1))
-    return Run(summary, work / "results", entries, judged, figures)
+    return judged_run(export, work, ledger.labels(), f"unseen SaaS ledger, {title}")
 
 
 @pytest.fixture(scope="module")
 def run(ledger: LedgerBuilder, export: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """``auditray je analyze`` over the export as NetSuite wrote it, default settings, no chart."""
     return _run(ledger, export, tmp_path_factory.mktemp("saas"), title="default settings, no chart")
-
-
-def _clean(run: Run) -> pl.DataFrame:
-    return run.judged.filter(pl.col("role") == "clean")
-
-
-def _planted(run: Run, kind: str | None = None) -> pl.DataFrame:
-    planted = run.judged.filter(pl.col("role") == "planted")
-    return planted if kind is None else planted.filter(pl.col("kind") == kind)
-
-
-def _money(text: str) -> int:
-    """'1,234.56' (the population summary's money text) -> cents."""
-    return round(float(text.replace(",", "")) * 100)
-
-
-def _score(run: Run, test_id: str) -> pl.DataFrame:
-    """Every entry with its strength on ``test_id`` (0 where it did not trip)."""
-    return run.judged.drop("test_scores").join(scores_of(run.entries, test_id, KEYS), on=KEYS, how="left") \
-        .with_columns(pl.col("test_scores").fill_null(0.0))
 
 
 def _found(planted: pl.DataFrame, test_id: str) -> dict:
@@ -1303,11 +1281,11 @@ def test_the_whole_export_is_read_to_the_cent_with_signs_from_the_indicator(ledg
         facts = run.population["entities"][entity]
         totals = facts["control_totals"]
         assert totals["journals"] == len(mine)
-        assert _money(totals["debits"]) == sum(j.debits for j in mine)
+        assert money_cents(totals["debits"]) == sum(j.debits for j in mine)
         planted = [j for j in mine if j.kind == "unbalanced_entry"]
         assert facts["unbalanced_entries"]["count"] == len(planted)
-        assert _money(facts["unbalanced_entries"]["net"]) == sum(c for j in planted for _, c, _ in j.lines) \
-            == _money(totals["net"])
+        assert money_cents(facts["unbalanced_entries"]["net"]) == sum(c for j in planted for _, c, _ in j.lines) \
+            == money_cents(totals["net"])
 
 
 def test_entry_times_are_read_from_the_entry_date_timestamp(ledger: LedgerBuilder, run: Run) -> None:
@@ -1343,7 +1321,7 @@ def test_materiality_is_estimated_from_each_subsidiary_s_revenue_in_its_own_curr
     for entity in ENTITIES:
         revenue = -sum(c for j in ledger.journals if j.entity == entity for a, c, _ in j.lines if a[:4] in REVENUE)
         reported = run.facts(entity)["revenue"]
-        assert reported is not None and _money(reported) == pytest.approx(revenue, rel=0.02), (entity, reported)
+        assert reported is not None and money_cents(reported) == pytest.approx(revenue, rel=0.02), (entity, reported)
 
 
 # Who keyed what without a Manual_Entry column: people, and NetSuite's system and integration users.
@@ -1403,7 +1381,7 @@ KIND_GAPS: dict[str, str] = {
     pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KIND_GAPS[k])) if k in KIND_GAPS else k
     for k in PLANTED_KINDS])
 def test_every_planted_kind_is_found_by_its_own_test(run: Run, kind: str) -> None:
-    found = _found(_planted(run, kind), kind)
+    found = _found(planted_of(run, kind), kind)
     assert found["planted"] >= 5
     assert found["found"] == found["planted"], found
 
@@ -1411,40 +1389,40 @@ def test_every_planted_kind_is_found_by_its_own_test(run: Run, kind: str) -> Non
 def test_the_vp_finance_s_quarter_end_revenue_top_sides_are_rated_high(run: Run) -> None:
     """Dr unbilled receivables, Cr subscription revenue on the last day of the quarter, by a VP who keys
     nothing else: manual, to revenue, at period end (AS 2401 .61, ISA 240 A43)."""
-    top_sides = _planted(run, "period_end").filter(pl.col("user") == VP_FINANCE)
+    top_sides = planted_of(run, "period_end").filter(pl.col("user") == VP_FINANCE)
     assert top_sides.height == 3
     assert top_sides["tests"].list.contains("manual_to_sensitive_account").all(), top_sides.select("tests")
     assert (top_sides["risk_band"] == "high").all(), top_sides.select("journal_id", "risk_band", "tests").to_dicts()
 
 
 def test_manual_releases_of_deferred_revenue_and_revenue_top_ups_are_found(run: Run) -> None:
-    planted = _planted(run, "manual_to_sensitive_account").filter(pl.col("convention") == "revenue")
+    planted = planted_of(run, "manual_to_sensitive_account").filter(pl.col("convention") == "revenue")
     found = _found(planted, "manual_to_sensitive_account")
     assert found["planted"] == 3 and found["found"] == 3, found
 
 
 @pytest.mark.xfail(strict=True, reason=GAPS["holiday_full"])
 def test_postings_keyed_on_holidays_the_office_closes_for_trip_the_holiday_test_in_full(run: Run) -> None:
-    scores = _score(run, "holiday_posting").filter(pl.col("kind") == "holiday_posting")
+    scores = score_of(run, "holiday_posting").filter(pl.col("kind") == "holiday_posting")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0, scores.select(
         "entity_id", "entry_date", "test_scores").to_dicts()
 
 
 def test_a_finance_user_s_weekend_entry_trips_the_weekend_test_in_full(run: Run) -> None:
     """Though revenue recognition, Stripe and Expensify post every Saturday and Sunday."""
-    scores = _score(run, "weekend_posting").filter(pl.col("kind") == "weekend_posting")
+    scores = score_of(run, "weekend_posting").filter(pl.col("kind") == "weekend_posting")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0, scores.select(
         "entity_id", "journal_id", "test_scores").to_dicts()
 
 
 def test_a_planted_hole_mid_year_trips_the_gap_test_in_full(run: Run) -> None:
-    scores = _score(run, "sequence_gap").filter(pl.col("kind") == "sequence_gap")
+    scores = score_of(run, "sequence_gap").filter(pl.col("kind") == "sequence_gap")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0, scores.select(
         "entity_id", "journal_id", "test_scores").to_dicts()
 
 
 def test_entries_keyed_after_the_close_into_the_closed_year_trip_post_closing_in_full(run: Run) -> None:
-    scores = _score(run, "post_closing").filter(pl.col("kind") == "post_closing")
+    scores = score_of(run, "post_closing").filter(pl.col("kind") == "post_closing")
     assert scores.height == 5 and scores["test_scores"].min() == 1.0, scores.select(
         "entity_id", "entry_date", "test_scores").to_dicts()
 
@@ -1476,7 +1454,7 @@ INTEGRITY_GAPS: dict[str, str] = {
     pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=INTEGRITY_GAPS[t])) if t in INTEGRITY_GAPS else t
     for t in INTEGRITY])
 def test_a_clean_entry_does_not_trip_a_test_it_has_no_reason_to_trip(run: Run, test_id: str) -> None:
-    clean = _clean(run)
+    clean = clean_of(run)
     if test_id == "sequence_gap":
         clean = clean.join(_keyed_beside_another_year(clean), on=KEYS, how="anti")
     hits = clean.filter(pl.col("tests").list.contains(test_id))
@@ -1487,7 +1465,7 @@ def test_a_clean_entry_does_not_trip_a_test_it_has_no_reason_to_trip(run: Run, t
 def test_the_numbering_the_two_subsidiaries_share_is_not_read_as_holes_in_the_uk_s(run: Run) -> None:
     """NetSuite numbers each transaction type once for all subsidiaries: CRS-UK's journals are JE32001,
     JE32019, JE32044 ... because CRS-US's took the numbers between. The union has no holes mid-year."""
-    uk = _clean(run).filter(pl.col("entity_id") == UK)
+    uk = clean_of(run).filter(pl.col("entity_id") == UK)
     uk = uk.join(_keyed_beside_another_year(uk), on=KEYS, how="anti")
     assert uk.height > 4_000
     hits = uk.filter(pl.col("tests").list.contains("sequence_gap"))
@@ -1497,7 +1475,7 @@ def test_the_numbering_the_two_subsidiaries_share_is_not_read_as_holes_in_the_uk
 @pytest.mark.xfail(strict=True, reason=GAPS["boundary"])
 def test_numbers_the_neighbouring_years_transactions_took_trip_the_gap_test_only_weakly(run: Run) -> None:
     """Listed for the auditor to check against the other year, but not ranked as a deleted journal."""
-    boundary = _keyed_beside_another_year(_clean(run))
+    boundary = _keyed_beside_another_year(clean_of(run))
     assert boundary.height > 1_000
     scores = scores_of(run.entries, "sequence_gap", KEYS).join(boundary.select(KEYS), on=KEYS)
     assert scores.height == 0 or scores["test_scores"].max() <= 0.5, scores.sort("test_scores").tail(5).to_dicts()
@@ -1512,14 +1490,14 @@ SHARE_GAPS: dict[str, str] = {}
     for t in (*PLANTED_KINDS, "benford_outlier", "ml_outlier")])
 def test_no_test_trips_more_than_three_percent_of_a_subsidiary_s_clean_entries(run: Run, test_id: str) -> None:
     """The battery's own line (scoring.common_test_share is 2 %): a sign on more entries is a trait, not a warning."""
-    shares = (_clean(run).group_by("entity_id").agg(share=pl.col("tests").list.contains(test_id).mean())
+    shares = (clean_of(run).group_by("entity_id").agg(share=pl.col("tests").list.contains(test_id).mean())
               .sort("entity_id"))
     assert shares["share"].max() <= CLEAN_SHARE, shares.to_dicts()
 
 
 def test_few_clean_entries_are_rated_high_risk(run: Run) -> None:
     """A high band the auditor can follow up in full: at most 1 in 200 honest entries."""
-    clean = _clean(run)
+    clean = clean_of(run)
     high = clean.filter(pl.col("risk_band") == "high")
     assert high.height <= 0.005 * clean.height, high.group_by("entity_id", "stream").len() \
         .sort("len", descending=True).to_dicts()
@@ -1528,7 +1506,7 @@ def test_few_clean_entries_are_rated_high_risk(run: Run) -> None:
 def test_the_daily_revenue_recognition_on_weekends_and_holidays_is_not_rated_high(run: Run) -> None:
     """The revenue arrangement engine runs every night of the year; Stripe charges cards and Expensify
     exports reports on every day too."""
-    nightly = _clean(run).filter(pl.col("stream").is_in(["rev_rec", "selfserve_invoice", "selfserve_payment",
+    nightly = clean_of(run).filter(pl.col("stream").is_in(["rev_rec", "selfserve_invoice", "selfserve_payment",
                                                          "expense_report", "billing_run_payment"])
                                  & (_day_off("effective_date") | _day_off("entry_date")))
     assert nightly.filter(pl.col("stream") == "rev_rec").height > 350
@@ -1538,14 +1516,14 @@ def test_the_daily_revenue_recognition_on_weekends_and_holidays_is_not_rated_hig
 
 def test_a_clean_system_posting_on_an_ordinary_day_trips_no_timing_test(run: Run) -> None:
     """Revenue recognition at half past midnight, Expensify at 3 am, Stripe at any hour: the systems' own hours."""
-    system = _clean(run).filter(~pl.col("person") & _ordinary_day("effective_date") & _ordinary_day("entry_date"))
+    system = clean_of(run).filter(~pl.col("person") & _ordinary_day("effective_date") & _ordinary_day("entry_date"))
     assert system.height > 3_000 and system["stream"].n_unique() >= 6
     hits = system.filter(_trips_any(TIMING))
     assert hits.height == 0, hits.group_by("stream", "tests").len().sort("len", descending=True).head(8).to_dicts()
 
 
 def test_a_clean_manual_entry_keyed_in_office_hours_mid_month_trips_no_timing_test(run: Run) -> None:
-    manual = _clean(run).filter((pl.col("stream") == "reclass") & (pl.col("entity_id") == US)
+    manual = clean_of(run).filter((pl.col("stream") == "reclass") & (pl.col("entity_id") == US)
                                 & _ordinary_day("effective_date"))
     assert manual.height > 50
     hits = manual.filter(_trips_any(TIMING))
@@ -1555,7 +1533,7 @@ def test_a_clean_manual_entry_keyed_in_office_hours_mid_month_trips_no_timing_te
 @pytest.mark.xfail(strict=True, reason=GAPS["uk_hours"])
 def test_the_uk_team_s_entries_keyed_in_london_office_hours_are_not_after_hours(run: Run) -> None:
     """The export shows Date Created in Denver time: the UK team's 9 am to 5:15 pm is 2 am to 10:15 am in it."""
-    uk = _clean(run).filter((pl.col("entity_id") == UK) & pl.col("person") & _ordinary_day("entry_date"))
+    uk = clean_of(run).filter((pl.col("entity_id") == UK) & pl.col("person") & _ordinary_day("entry_date"))
     assert uk.height > 300 and uk["entry_time"].min() < time(4, 0)
     hits = uk.filter(pl.col("tests").list.contains("after_hours"))
     assert hits.height == 0, (hits.height, hits.group_by("stream").len().sort("len", descending=True).to_dicts())
@@ -1564,7 +1542,7 @@ def test_the_uk_team_s_entries_keyed_in_london_office_hours_are_not_after_hours(
 @pytest.mark.xfail(strict=True, reason=GAPS["uk_holidays"])
 def test_the_uk_team_s_entries_on_us_holidays_trip_the_holiday_test_only_weakly(run: Run) -> None:
     """London works on the Fourth of July and Thanksgiving: at most half strength, never high."""
-    uk = _score(run, "holiday_posting").filter(
+    uk = score_of(run, "holiday_posting").filter(
         (pl.col("entity_id") == UK) & pl.col("person") & (pl.col("role") == "clean")
         & pl.col("entry_date").is_in(list(FEDERAL_HOLIDAYS)) & ~pl.col("entry_date").is_in(list(UK_BANK_HOLIDAYS)))
     assert uk.height > 20
@@ -1580,7 +1558,7 @@ def test_the_february_close_of_the_december_year_end_is_not_post_closing_at_full
     assert close.height >= 40 and close["entry_date"].min() > FY_END \
         and close["entry_date"].max() <= CLOSE_LAST_KEYED
     for test_id in ("post_closing", "backdated"):
-        scores = _score(run, test_id).filter(pl.col("stream") == "year_end_close")
+        scores = score_of(run, test_id).filter(pl.col("stream") == "year_end_close")
         assert scores["test_scores"].max() <= 0.5, (test_id, scores.filter(pl.col("test_scores") > 0.5).select(
             "entity_id", "journal_id", "entry_date", "test_scores").head(5).to_dicts())
 
@@ -1588,7 +1566,7 @@ def test_the_february_close_of_the_december_year_end_is_not_post_closing_at_full
 def test_the_billing_run_s_identical_subscription_invoices_and_card_payments_are_not_duplicates(run: Run) -> None:
     """Hundreds of customers on the same plan are billed 899.00 at 2 am on the 1st and charged by Stripe at 4 am:
     same date, accounts, amount and user, a different customer in each memo."""
-    billing = _clean(run).filter(pl.col("stream").is_in(["billing_run_invoice", "billing_run_payment"]))
+    billing = clean_of(run).filter(pl.col("stream").is_in(["billing_run_invoice", "billing_run_payment"]))
     assert billing.height > 20_000
     hits = billing.filter(_trips_any(["duplicate_entry", "split_entry", "recurring_ending"]))
     assert hits.height == 0, (hits.height, hits.group_by("stream", "tests").len().head(8).to_dicts())
@@ -1598,7 +1576,7 @@ def test_the_billing_run_s_identical_subscription_invoices_and_card_payments_are
 @pytest.mark.xfail(strict=True, reason=GAPS["sbc"])
 def test_the_monthly_stock_compensation_to_paid_in_capital_is_not_rated_high(run: Run) -> None:
     """A manual entry to equity every month, approved, from the equity plan's report: routine, not a red flag."""
-    sbc = _clean(run).filter(pl.col("stream") == "sbc")
+    sbc = clean_of(run).filter(pl.col("stream") == "sbc")
     assert sbc.height == 11  # December's is in the year-end close
     high = sbc.filter(pl.col("risk_band") == "high")
     assert high.height == 0, high.select("journal_id", "effective_date", "tests").to_dicts()

@@ -86,7 +86,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.je_unseen_support import Run, analyze_export, detection_figures, scores_of
+from tests.je_unseen_support import (
+    Run,
+    analyze_export,
+    clean_of,
+    detection_figures,
+    money_cents,
+    planted_of,
+    score_of,
+)
 
 FISCAL_YEAR = 2025
 FY_START, FY_END = date(2025, 1, 1), date(2025, 12, 31)
@@ -930,26 +938,6 @@ def run(ledger: LedgerBuilder, export: Path, tmp_path_factory: pytest.TempPathFa
     return Run(summary, work / "results", entries, judged, figures)
 
 
-def _clean(run: Run) -> pl.DataFrame:
-    return run.judged.filter(pl.col("role") == "clean")
-
-
-def _planted(run: Run, kind: str | None = None) -> pl.DataFrame:
-    planted = run.judged.filter(pl.col("role") == "planted")
-    return planted if kind is None else planted.filter(pl.col("kind") == kind)
-
-
-def _money(text: str) -> int:
-    """'1,234.56' (the population summary's money text) -> cents."""
-    return round(float(text.replace(",", "")) * 100)
-
-
-def _score(run: Run, test_id: str) -> pl.DataFrame:
-    """Every entry with its strength on ``test_id`` (0 where it did not trip)."""
-    return run.judged.drop("test_scores").join(scores_of(run.entries, test_id, KEYS), on=KEYS, how="left") \
-        .with_columns(pl.col("test_scores").fill_null(0.0))
-
-
 def _found(planted: pl.DataFrame, test_id: str) -> dict:
     return {"planted": planted.height, "found": int(planted["tests"].list.contains(test_id).sum()),
             "missed": planted.filter(~pl.col("tests").list.contains(test_id))
@@ -981,12 +969,12 @@ def test_the_whole_export_is_read_to_the_cent(ledger: LedgerBuilder, run: Run) -
     assert run.summary["lines"] == sum(len(j.lines) for j in ledger.journals)
     totals = run.population["entities"][ENTITY]["control_totals"]
     assert totals["journals"] == len(ledger.journals)
-    assert _money(totals["debits"]) == sum(j.debits for j in ledger.journals)
+    assert money_cents(totals["debits"]) == sum(j.debits for j in ledger.journals)
     assert totals["accounts"] == len({a for j in ledger.journals for a, _, _ in j.lines})
     unbalanced = run.population["entities"][ENTITY]["unbalanced_entries"]
     planted = [j for j in ledger.journals if j.kind == "unbalanced_entry"]
     assert unbalanced["count"] == len(planted) == 3
-    assert _money(unbalanced["net"]) == sum(c for j in planted for _, c, _ in j.lines) == _money(totals["net"])
+    assert money_cents(unbalanced["net"]) == sum(c for j in planted for _, c, _ in j.lines) == money_cents(totals["net"])
 
 
 def test_one_company_and_its_calendar_year_are_inferred_without_period_columns(run: Run) -> None:
@@ -1039,11 +1027,11 @@ def test_materiality_is_estimated_from_the_company_s_revenue(ledger: LedgerBuild
     """ISA 320 A7: 1 % of revenue, every 4xxx income account of QuickBooks' chart."""
     revenue = -sum(c for j in ledger.journals for a, c, _ in j.lines if a in REVENUE)
     reported = run.facts(ENTITY)["revenue"]
-    assert reported is not None and _money(reported) == pytest.approx(revenue, rel=0.02), reported
+    assert reported is not None and money_cents(reported) == pytest.approx(revenue, rel=0.02), reported
 
 
 def test_postings_keyed_on_holidays_the_office_closes_for_trip_the_holiday_test_in_full(run: Run) -> None:
-    scores = _score(run, "holiday_posting").filter(pl.col("kind") == "holiday_posting")
+    scores = score_of(run, "holiday_posting").filter(pl.col("kind") == "holiday_posting")
     assert scores.height == 4 and scores["test_scores"].min() == 1.0
 
 
@@ -1056,7 +1044,7 @@ def test_the_holidays_the_company_works_are_found_worked_and_trip_only_weakly(ru
     from auditray.je.rules import WORKED_HOLIDAY_STRENGTH
 
     assert {date.fromisoformat(d) for d in run.population["holidays_worked"]["days"]} == WORKED_FEDERAL_HOLIDAYS
-    keyed = _score(run, "holiday_posting").filter((pl.col("role") == "clean")
+    keyed = score_of(run, "holiday_posting").filter((pl.col("role") == "clean")
                                                   & pl.col("entry_date").is_in(sorted(WORKED_FEDERAL_HOLIDAYS)))
     assert keyed.height >= 15 and keyed["test_scores"].max() <= WORKED_HOLIDAY_STRENGTH, keyed.group_by(
         "stream", "test_scores").len().to_dicts()
@@ -1075,25 +1063,25 @@ KIND_GAPS: dict[str, str] = {}
     pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KIND_GAPS[k])) if k in KIND_GAPS else k
     for k in PLANTED_KINDS])
 def test_every_planted_kind_is_found_by_its_own_test(run: Run, kind: str) -> None:
-    found = _found(_planted(run, kind), kind)
+    found = _found(planted_of(run, kind), kind)
     assert found["planted"] >= 3
     assert found["found"] == found["planted"], found
 
 
 def test_manual_entries_to_owner_s_equity_and_retained_earnings_are_found(run: Run) -> None:
-    equity = _planted(run, "manual_to_sensitive_account").filter(pl.col("convention").str.starts_with("equity"))
+    equity = planted_of(run, "manual_to_sensitive_account").filter(pl.col("convention").str.starts_with("equity"))
     found = _found(equity, "manual_to_sensitive_account")
     assert found["planted"] == 2 and found["found"] == 2, found
 
 
 def test_a_planted_hole_mid_year_trips_the_gap_test_in_full(run: Run) -> None:
-    scores = _score(run, "sequence_gap").filter(pl.col("kind") == "sequence_gap")
+    scores = score_of(run, "sequence_gap").filter(pl.col("kind") == "sequence_gap")
     assert scores.height == 3 and scores["test_scores"].min() == 1.0
 
 
 def test_entries_keyed_after_the_cpa_finished_trip_post_closing_in_full(run: Run) -> None:
     """Keyed in March and April 2026, after the CPA's adjustments, into 2025: changes to closed books."""
-    scores = _score(run, "post_closing").filter(pl.col("kind") == "post_closing")
+    scores = score_of(run, "post_closing").filter(pl.col("kind") == "post_closing")
     assert scores.height == 3 and scores["test_scores"].min() == 1.0
 
 
@@ -1110,7 +1098,7 @@ TOP_REASON = (
 def test_the_riskiest_entries_hold_nine_in_ten_planted_entries(run: Run) -> None:
     """The project's bar for the riskiest 1 %. Here the 64 planted entries exceed 1 % of the 2,452 entries
     (24), so the riskiest N entries are taken, N the number of planted entries."""
-    planted = _planted(run)
+    planted = planted_of(run)
     cut = max(math.floor(run.entries.height * 0.01), planted.height)
     share = float((planted["risk_rank"] <= cut).mean())
     assert share >= 0.9, {"entries": cut, "planted": planted.height, "share": round(share, 4)}
@@ -1139,7 +1127,7 @@ def _keyed_beside_another_year() -> pl.Expr:
     pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=INTEGRITY_GAPS[t])) if t in INTEGRITY_GAPS else t
     for t in INTEGRITY])
 def test_a_clean_entry_does_not_trip_a_test_it_has_no_reason_to_trip(run: Run, test_id: str) -> None:
-    clean = _clean(run)
+    clean = clean_of(run)
     if test_id in ("post_closing", "backdated"):
         clean = clean.filter(pl.col("stream") != "cpa_adjustment")
     if test_id == "sequence_gap":
@@ -1151,7 +1139,7 @@ def test_a_clean_entry_does_not_trip_a_test_it_has_no_reason_to_trip(run: Run, t
 def test_numbers_taken_by_another_year_s_transactions_trip_the_gap_test_only_weakly(run: Run) -> None:
     from auditray.je.rules import YEAR_BOUNDARY_GAP_STRENGTH
 
-    beside = _score(run, "sequence_gap").filter((pl.col("role") == "clean") & _keyed_beside_another_year())
+    beside = score_of(run, "sequence_gap").filter((pl.col("role") == "clean") & _keyed_beside_another_year())
     assert beside.height > 100 and beside["test_scores"].max() > 0
     strong = beside.filter(pl.col("test_scores") > YEAR_BOUNDARY_GAP_STRENGTH)
     assert strong.height == 0, strong.select("journal_id", "stream", "entry_date", "test_scores").to_dicts()
@@ -1166,7 +1154,7 @@ SHARE_GAPS: dict[str, str] = {}
     for t in (*PLANTED_KINDS, "benford_outlier", "ml_outlier")])
 def test_no_test_trips_more_than_three_percent_of_clean_entries(run: Run, test_id: str) -> None:
     """The battery's own line (scoring.common_test_share is 2 %): a sign on more entries is a trait, not a warning."""
-    clean = _clean(run)
+    clean = clean_of(run)
     share = float(clean["tests"].list.contains(test_id).mean())
     assert share <= CLEAN_SHARE, round(share, 4)
 
@@ -1176,7 +1164,7 @@ def test_no_test_trips_more_than_three_percent_of_clean_entries(run: Run, test_i
     "see below), the truck purchase and a reclass (rare_account_pair with high_value)"))
 def test_few_clean_entries_are_rated_high_risk(run: Run) -> None:
     """A high band the auditor can follow up in full: at most 1 in 200 honest entries."""
-    clean = _clean(run)
+    clean = clean_of(run)
     high = clean.filter(pl.col("risk_band") == "high")
     assert high.height <= 0.005 * clean.height, high.group_by("stream").len().sort("len", descending=True).to_dicts()
 
@@ -1184,7 +1172,7 @@ def test_few_clean_entries_are_rated_high_risk(run: Run) -> None:
 def test_the_owner_s_saturday_invoices_draws_and_rent_are_not_rated_high(run: Run) -> None:
     """Legitimate and visible: the owner writes up jobs on Saturday mornings, draws 5,000.00 twice a month and
     pays 3,500.00 rent. They may be listed; they should not be among the entries followed up first."""
-    routine = _clean(run).filter(pl.col("stream").is_in(["owner_weekend", "owner_draw"])
+    routine = clean_of(run).filter(pl.col("stream").is_in(["owner_weekend", "owner_draw"])
                                  | ((pl.col("stream") == "bill") & (pl.col("debits") == 3_500_00)))
     assert routine.height == 6 + 21 + 12
     high = routine.filter(pl.col("risk_band") == "high")
@@ -1197,7 +1185,7 @@ def test_a_clean_entry_keyed_by_a_person_on_an_ordinary_day_trips_no_timing_test
     """Keyed and dated on the same working day mid-month: nothing about its timing is unusual."""
     timing = ["weekend_posting", "holiday_posting", "period_end", "post_closing", "backdated"]
     ordinary_days = [d for d in (FY_START + timedelta(days=i) for i in range(365)) if ordinary(d)]
-    plain = _clean(run).filter(pl.col("person") & (pl.col("entry_date") == pl.col("effective_date"))
+    plain = clean_of(run).filter(pl.col("person") & (pl.col("entry_date") == pl.col("effective_date"))
                                & pl.col("effective_date").is_in(ordinary_days))
     assert plain.height > 500
     hits = plain.filter(pl.col("tests").list.eval(pl.element().is_in(timing)).list.any())
@@ -1218,7 +1206,7 @@ def test_the_cpa_s_year_end_adjustments_are_not_taken_for_post_closing_or_backda
     adjustments = run.judged.filter(pl.col("stream") == "cpa_adjustment")
     assert adjustments.height == 10 and adjustments["user"].unique().to_list() == [CPA]
     for test_id in ("post_closing", "backdated"):
-        scores = _score(run, test_id).filter(pl.col("stream") == "cpa_adjustment")
+        scores = score_of(run, test_id).filter(pl.col("stream") == "cpa_adjustment")
         assert scores["test_scores"].max() <= 0.5, (test_id, scores.select("journal_id", "test_scores").to_dicts())
 
 
@@ -1229,11 +1217,11 @@ def test_the_cpa_s_year_end_adjustments_are_not_taken_for_post_closing_or_backda
     "rarity is floored at 1 journal with rare_group_pair_min_journals 3); the holes 2026's transactions took "
     "beside them trip sequence_gap only weakly"))
 def test_the_cpa_s_year_end_adjustments_are_not_rated_high_risk(run: Run) -> None:
-    adjustments = _clean(run).filter(pl.col("stream") == "cpa_adjustment")
+    adjustments = clean_of(run).filter(pl.col("stream") == "cpa_adjustment")
     high = adjustments.filter(pl.col("risk_band") == "high")
     assert high.height == 0, high.select("journal_id", "risk_rank", "tests").to_dicts()
 
 
 def test_the_cpa_who_keys_ten_adjustments_a_year_is_not_an_unusual_user(run: Run) -> None:
-    adjustments = _clean(run).filter(pl.col("stream") == "cpa_adjustment")
+    adjustments = clean_of(run).filter(pl.col("stream") == "cpa_adjustment")
     assert not adjustments["tests"].list.contains("unusual_user").any()
