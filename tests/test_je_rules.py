@@ -793,3 +793,19 @@ def test_a_feed_that_posts_every_day_does_not_make_the_office_s_holidays_working
     assert always_on_users(journals, "entry_date", [1, 2, 3, 4, 5]).rows() == [("E1", "Stripe")]
     assert worked_holidays(journals, [labor, columbus], [1, 2, 3, 4, 5]) == [columbus]
     assert worked_holidays(journals, [labor, columbus], [1, 2, 3, 4, 5], interfaces=True) == [labor, columbus]
+
+
+def test_an_account_posted_to_month_after_month_is_in_regular_use_not_seldom_used() -> None:
+    """Twelve journals a year, one a month, is an account in regular use however few its journals; three
+    journals in one week is a seldom-used account."""
+    from auditray.je.facts import REGULAR_USE_MIN_DAYS, REGULAR_USE_MIN_JOURNALS, classify_accounts
+
+    profile = pl.DataFrame({
+        "entity_id": ["E1", "E1"], "gl_account_number": ["6060", "6999"], "lines": [12, 3], "journals": [12, 3],
+        "manual_lines": [12, 3], "activity_cents": [1, 1], "debit_cents": [1, 1], "credit_cents": [0, 0],
+        "first_effective": [date(2025, 1, 31), date(2025, 6, 2)],
+        "last_effective": [date(2025, 12, 31), date(2025, 6, 6)],
+        "median_log_amount": [3.0, 3.0], "mad_log_amount": [0.1, 0.1], "median_abs_cents": [1000.0, 1000.0]})
+    accounts = classify_accounts(profile, JETestSettings())
+    assert REGULAR_USE_MIN_JOURNALS <= 12 and REGULAR_USE_MIN_DAYS <= 334
+    assert accounts.select("gl_account_number", "regular_use").rows() == [("6060", True), ("6999", False)]

@@ -65,8 +65,8 @@ riskiest 5 % 105; clean entries trip sequence_gap 122 times (10,931), holiday_po
 (327), manual_to_sensitive_account 105 (796); 90 clean entries (0.22 %) rate high (614). Still short (the strict
 xfails): the UK bank holiday and two keyword phrases, the London team's hours in Denver time, the February close
 after the default closing date, the previous year's close past the 30-day start window, worked holidays of a
-team keying 19 entries a day and counted over both subsidiaries, and monthly department accounts read as seldom
-used. The Controller's few entries trip unusual_user, as AS 2401 .61(b) asks: checked as such, not as a gap.
+team keying 19 entries a day and counted over both subsidiaries, and the monthly stock compensation rated high
+(no longer as seldom used: an account posted to month after month is in regular use). The Controller's few entries trip unusual_user, as AS 2401 .61(b) asks: checked as such, not as a gap.
 """
 
 from __future__ import annotations
@@ -1239,10 +1239,11 @@ GAPS: dict[str, str] = {
         "because they also trip after_hours at 1.0 (Denver time, see above) and manual_to_sensitive_account "
         "(customer payments and bank fees read as manual journals to cash)"),
     "sbc": (
-        "the 11 monthly SBC entries rate high on seldom_used_account at 1.0: each department's 6060-xxx account "
-        "is used 12 times a year, under seldom_account_max_journals = min(20, settings.seldom_account_max_share "
-        "0.05 % of 35,038) = 17 (the department suffix makes five accounts of one); with benford_outlier 1.0 and "
-        "high_value, manual_to_sensitive_account (APIC) and period_end at 0.2"),
+        "the 11 monthly SBC entries still rate high: since an account posted to month after month is in regular "
+        "use (facts.REGULAR_USE_MIN_JOURNALS 6 over REGULAR_USE_MIN_DAYS 150) they no longer trip "
+        "seldom_used_account (each department's 6060-xxx account, 12 journals a year, was under "
+        "seldom_account_max_journals 17), but benford_outlier at 1.0 with high_value, manual_to_sensitive_account "
+        "(APIC), period_end and ml_outlier keep them there"),
 }
 
 # --- The auditor's checklist ----------------------------------------------------------------------------

@@ -50,6 +50,11 @@ def regex_any(patterns: list[str] | tuple[str, ...]) -> str:
 # --- Accounts ----------------------------------------------------------------------------------------
 
 
+# Journals, and days between an account's first and last posting, from which it is in regular use.
+REGULAR_USE_MIN_JOURNALS = 6
+REGULAR_USE_MIN_DAYS = 150
+
+
 def classify_accounts(profile: pl.DataFrame, settings: JETestSettings, *, chart: pl.DataFrame | None = None,
                       trial_balance: pl.DataFrame | None = None) -> pl.DataFrame:
     """The account table: profile + name + classes, with the basis of each class, and a dense code.
@@ -144,6 +149,12 @@ def classify_accounts(profile: pl.DataFrame, settings: JETestSettings, *, chart:
         usage=pl.when(pl.col("inactive") | pl.col("seldom_listed")).then(0)
         .otherwise(pl.coalesce("journals", "lines")).cast(pl.Int64),
     )
+    # An account posted to month after month (a department's monthly stock compensation, 12 journals a year) is
+    # in regular use, however few its journals: not a seldom-used account.
+    accounts = accounts.with_columns(
+        regular_use=((pl.col("usage") >= REGULAR_USE_MIN_JOURNALS)
+                     & ((pl.col("last_effective") - pl.col("first_effective")).dt.total_days()
+                        >= REGULAR_USE_MIN_DAYS)).fill_null(False))
     return accounts.sort(ACCOUNT_KEYS).with_columns(
         account_code=pl.int_range(pl.len(), dtype=pl.Int32).over("entity_id"))
 

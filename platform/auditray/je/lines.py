@@ -19,7 +19,7 @@ LINE_TESTS = ("round_amount", "manual_to_sensitive_account", "seldom_used_accoun
 
 def line_flags_core(rules: LineRules, flagged: pl.DataFrame, accounts: pl.DataFrame, seldom: pl.DataFrame,
                     benford: pl.DataFrame) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
-    table = accounts.select(*ACCOUNT_KEYS, "is_sensitive", "is_suspense", "usage")
+    table = accounts.select(*ACCOUNT_KEYS, "is_sensitive", "is_suspense", "usage", "regular_use")
     wanted = flagged.select(pl.struct(KEYS).alias("_key"))["_key"].implode()
 
     def core(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -36,7 +36,7 @@ def line_flags_core(rules: LineRules, flagged: pl.DataFrame, accounts: pl.DataFr
         hits = {
             "round_amount": (cents != 0) & (cents % rules.round_unit_cents == 0),
             "manual_to_sensitive_account": pl.col("_manual").fill_null(True) & pl.col("is_sensitive"),
-            "seldom_used_account": pl.col("usage") <= pl.col("seldom_max"),
+            "seldom_used_account": (pl.col("usage") <= pl.col("seldom_max")) & ~pl.col("regular_use"),
             "suspense_account": pl.col("is_suspense"),
             "benford_outlier": pl.col("_benford"),
         }

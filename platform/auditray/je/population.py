@@ -465,7 +465,10 @@ def journal_summary_core(rules: LineRules, accounts: pl.DataFrame) -> Callable[[
     shift = 2 ** bits
     table = accounts.select(
         *ACCOUNT_KEYS, "account_code", "median_log_amount", "is_sensitive", "is_suspense",
-        _scale=amount_scale(), _usage=pl.col("usage").clip(0, 2 ** 20),
+        # An account in regular use ranks after every other as an entry's rarest: the seldom-used test then
+        # looks at the entry's rarest account of those not in regular use.
+        _scale=amount_scale(),
+        _usage=pl.col("usage").clip(0, 2 ** 20) + pl.when(pl.col("regular_use")).then(2 ** 20 + 1).otherwise(0),
     )
 
     def packed(value: pl.Expr) -> pl.Expr:
@@ -609,6 +612,7 @@ def decode_journals(journals: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFr
         suspense_account=numbers.gather(row_of(codes["suspense"])),
         rarest_account=numbers.gather(row_of(codes["rarest"])),
         rarest_usage=accounts["usage"].gather(row_of(codes["rarest"])),
+        rarest_regular=accounts["regular_use"].gather(row_of(codes["rarest"])),
     )
     return out.drop("debit_key", "credit_key", "z_key", "rarest_key", "sensitive_code", "suspense_code")
 

@@ -347,7 +347,7 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "missing_description": pl.when(~pl.col("has_text")).then(_strength("missing_description", manual)),
         "suspicious_keyword": pl.when(pl.col("_strong_keyword")).then(1.0)
         .when(pl.col("keyword").is_not_null()).then(WEAK_KEYWORD_STRENGTH),
-        "seldom_used_account": pl.when(pl.col("rarest_usage") <= pl.col("seldom_max"))
+        "seldom_used_account": pl.when((pl.col("rarest_usage") <= pl.col("seldom_max")) & ~pl.col("rarest_regular"))
         .then(_strength("seldom_used_account", manual)),
         "rare_account_pair": pl.when(pl.col("pair_journals") <= pl.col("rare_pair_max"))
         .then(_strength("rare_account_pair", manual)
