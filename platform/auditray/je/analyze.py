@@ -392,8 +392,7 @@ def _analyze_journals(*, handed: list[pl.DataFrame], accounts: pl.DataFrame, set
         sequence=sequence, gaps=gaps, duplicates=context.duplicates, entries=entries, settings=settings,
         trial_balance=trial_balance, limits=limits, models=models, max_missing=settings.sequence_gap_max_missing,
         prevalence=prevalence_table, worked=worked, worked_by_interfaces=worked_by_interfaces, hours=hours,
-        standard=standard,
-        closed=closed, weekdays=weekdays)
+        standard=standard, closed=closed, weekdays=weekdays)
     lap("population_summary")
     return JEAnalysis(entries=entries, lines=lines, population=population, settings=settings, facts=facts,
                       accounts=accounts, not_run=not_run, engine=chosen, timings=timings)
@@ -871,13 +870,13 @@ def population_summary(*, journals: JournalTotals, accounts: pl.DataFrame, facts
             "min_months": settings.standard_entry_min_months,
             "max_spread": settings.standard_entry_max_spread,
             "amount_tolerance": settings.standard_entry_amount_tolerance,
-            "basis": "one user's entries from one source to one main debit and credit account keyed in at least min_months "
-                     "different months, the middle half of the months' largest amounts within a factor max_spread "
+            "basis": "one user's entries from one source to one main debit and credit account keyed in at least "
+                     "min_months different months, the middle half of the months' largest amounts within a factor max_spread "
                      "(AS 2401 .58, ISA 240 A42: standard entries); an entry of such a pattern, "
                      "no larger than amount_tolerance times the pattern's largest amount in any other month and "
                      "no smaller than the lower quartile of its months' largest amounts divided by max_spread, "
                      f"trips high_value, manual_to_sensitive_account and period_end at {rules.STANDARD_ENTRY_STRENGTH} "
-                     "strength (0 months: not recognised)",
+                     "strength, an interface's does not trip high_value (0 months: not recognised)",
         },
         "weekdays_worked": {
             "days": [{"entity_id": r["entity_id"], "by": "people" if r["worked_manual"] else "interfaces",

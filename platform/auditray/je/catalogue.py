@@ -87,7 +87,9 @@ CATALOGUE: tuple[JETest, ...] = (
     JETest("holiday_posting", "Entered on a public holiday (or, more weakly, dated on one)",
            "Entries keyed on holidays escape the usual review; so do those keyed on a working day the ledger shows "
            "the office closed (a local holiday no calendar lists). On a holiday the client visibly works an entry "
-           "counts weakly, and one merely dated on a holiday counts as for weekends.",
+           "counts weakly, and one merely dated on a holiday counts as for weekends. Users who post every day, "
+           "days off included, do not make a holiday worked; an interface's posting on a holiday the interfaces "
+           "work trips nothing.",
            "ISA 240 A44; CAQ practice aid (unusual times)", 0.5,
            settings=("holiday_calendar", "holidays"), system_strength=0.3),
     JETest("after_hours", "Keyed by a person outside business hours",

@@ -245,8 +245,8 @@ WORKED_HOLIDAY_SHARE = 0.5
 WORKED_HOLIDAY_MIN_DAY = 20
 
 
-# A user who posted on at least this share of the weekend days (and of the days off) of the population's span
-# posts every day of the year: a revenue engine, a card processor's feed, a store's point of sale.
+# A user who posted on at least this share of the days off (outside the business week) between their own first
+# and last posting posts every day of the year: a revenue engine, a card processor's feed, a store's point of sale.
 ALWAYS_ON_SHARE = 0.8
 
 

@@ -138,8 +138,8 @@ _JOIN_KEYS = ("entity_id", "journal_id", "entered_by", "source", "debit_account"
 _KEY_SEED = 240_161
 # Every column that is part of a context table's key.
 _HASHED_KEYS = ("entity_id", "journal_id", "entered_by", "pattern_source", "debit_account", "credit_account",
-                "debit_group", "credit_group", "ending_cents", "wide_ending_cents", "effective_date", "entry_date", "worked_manual",
-                "entry_weekday")
+                "debit_group", "credit_group", "ending_cents", "wide_ending_cents", "effective_date", "entry_date",
+                "worked_manual", "entry_weekday")
 
 
 def hashed(columns: Sequence[str]) -> dict[str, pl.Expr]:
@@ -314,6 +314,8 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
                   .otherwise(DATED_ONLY_STRENGTH))
     # A standard entry's nature is expected of it: it tests weakly for what the pattern always shows.
     usual = pl.when(pl.col("standard_entry")).then(STANDARD_ENTRY_STRENGTH).otherwise(1.0)
+    # ... and an interface's standard entry of its usual size (a weekly payroll run) is no sign of size at all.
+    usual_size = pl.when(pl.col("standard_entry") & ~manual).then(0.0).otherwise(usual)
     scores = {
         "unbalanced_entry": pl.when(pl.col("balance_cents") != 0).then(1.0),
         "sequence_gap": pl.when(pl.col("gap_missing").is_not_null())
@@ -321,8 +323,7 @@ def score_entries(frame: pl.DataFrame, ctx: EntryContext) -> pl.DataFrame:
         "duplicate_entry": pl.when(pl.col("duplicate_of").is_not_null())
         .then(pl.when(pl.col("duplicate_original")).then(FIRST_OF_DUPLICATES_STRENGTH).otherwise(1.0)),
         "high_value": pl.when(pl.col("debit_cents") >= pl.col("high_value_cents"))
-        .then(_strength("high_value", manual) * usual * pl.when(pl.col("standard_entry") & ~manual).then(0.0)
-              .otherwise(1.0)),
+        .then(_strength("high_value", manual) * usual_size),
         "round_amount": pl.when(pl.col("round_cents").is_not_null()).then(_strength("round_amount", manual)),
         "recurring_ending": pl.when(pl.col("ending_entries").is_not_null() & manual).then(1.0),
         "unusual_user": pl.when(unauthorised).then(1.0).when(manual & rare_user).then(user_strength),

@@ -356,12 +356,11 @@ def amount_ending(modulus_cents: int, cents_modulus_cents: int) -> pl.Expr:
     return pl.when(cents % 100 != 0).then(cents % cents_modulus_cents).otherwise(cents % modulus_cents)
 
 
-def ending_groups(modulus_cents: int, cents_modulus_cents: int | None = None) -> BatchComputation:
+def ending_groups(modulus_cents: int, cents_modulus_cents: int) -> BatchComputation:
     """Manual entries per user and account pair, by the digits their amounts end in (Nigrini's last digits;
     ``amount_ending``). A user's entries with cents to a pair that has more than ``RECURRING_CENTS_MAX_ENTRIES``
     of them are grouped on the whole-amount modulus instead: among that many, alike four-digit endings are
     chance."""
-    cents_modulus = cents_modulus_cents or modulus_cents
 
     def mapper(journals: pl.DataFrame) -> pl.DataFrame:
         cents = pl.col("debit_cents")
@@ -369,7 +368,7 @@ def ending_groups(modulus_cents: int, cents_modulus_cents: int | None = None) ->
         # Amounts of at least the whole-amount modulus (1,000.00), with cents or without: smaller ones matter less
         # and end alike by chance more often.
         endings = (manual.filter(cents >= modulus_cents)
-                   .with_columns(ending_cents=amount_ending(modulus_cents, cents_modulus),
+                   .with_columns(ending_cents=amount_ending(modulus_cents, cents_modulus_cents),
                                  wide_ending_cents=cents % modulus_cents))
         return grouping.group_by(endings.filter(pl.col("ending_cents") != 0), (*ENDING_KEYS, "wide_ending_cents"),
                                  pl.len().cast(pl.Int64).alias("entries"), cents.min().alias("min_cents"),
@@ -389,8 +388,8 @@ def ending_groups(modulus_cents: int, cents_modulus_cents: int | None = None) ->
             min_cents=pl.when(busy).then(pl.col("min_cents")).otherwise(pl.col("min_cents").min().over(ENDING_KEYS)),
             max_cents=pl.when(busy).then(pl.col("max_cents")).otherwise(pl.col("max_cents").max().over(ENDING_KEYS)))
 
-    return BatchComputation("je_ending_groups", map=mapper, combine=combine, sort_by=(*ENDING_KEYS, "wide_ending_cents"),
-                            columns=(*ENDING_KEYS[:4], "manual", "debit_cents"))
+    return BatchComputation("je_ending_groups", map=mapper, combine=combine,
+                            sort_by=(*ENDING_KEYS, "wide_ending_cents"), columns=(*ENDING_KEYS[:4], "manual", "debit_cents"))
 
 
 # A pattern is one user's entries of one kind (their source: an invoice run and a manual journal to the same
